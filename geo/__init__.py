@@ -6,7 +6,7 @@ The public surface:
   :class:`Register`;
 - :mod:`geo.stats` computes the figures (``status_at``, ``stats``, ``timeline``,
   ``events``, ``vacancy_spells``, ``compare``);
-- :mod:`geo.register_io` imports and exports lists; :mod:`geo.areas` handles
+- :mod:`geo.io` imports and exports lists (validation in :mod:`geo.imports`); :mod:`geo.areas` handles
   Ortsteile and quarters; :mod:`geo.demo` makes the fictional demo register.
 """
 

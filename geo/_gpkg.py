@@ -114,7 +114,7 @@ def encode(geoms: Iterable[shapely.Geometry | None], srs_id: int = 4326) -> list
     wkb = shapely.to_wkb(arr[present], byte_order=1, flavor="iso")
     empty = shapely.is_empty(arr[present])
     headers = (_header(srs_id, False), _header(srs_id, True))
-    for i, blob, is_empty in zip(np.flatnonzero(present), wkb, empty):
+    for i, blob, is_empty in zip(np.flatnonzero(present), wkb, empty, strict=True):
         out[i] = headers[int(is_empty)] + blob
     return out
 

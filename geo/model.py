@@ -8,10 +8,10 @@ every figure computed from them.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Status of a unit as recorded by an observation."""
 
     OCCUPIED = "occupied"
@@ -59,7 +59,7 @@ VACANT_STATUSES: frozenset[str] = frozenset({"vacant", "probably_vacant"})
 CLOSURE_STATUSES: frozenset[str] = frozenset({"vacant", "probably_vacant", "renovation"})
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     """How sure an observation is."""
 
     CONFIRMED = "confirmed_on_site"
@@ -74,7 +74,7 @@ CONFIDENCE_LABELS: dict[str, str] = {
 }
 
 
-class Position(str, Enum):
+class Position(StrEnum):
     """Position of a unit in its building."""
 
     GROUND_FLOOR = "ground_floor"

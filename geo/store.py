@@ -351,7 +351,7 @@ class GeoPackageStore:
                 "INSERT INTO boundaries (name, quarter, source, approximate, geom) VALUES (?,?,?,?,?)",
                 [
                     (*row, blob)
-                    for row, blob in zip(_records(b, ["name", "quarter", "source", "approximate"]), blobs)
+                    for row, blob in zip(_records(b, ["name", "quarter", "source", "approximate"]), blobs, strict=True)
                 ],
             )
             _gpkg.touch_table(con, "boundaries", b.total_bounds if len(b) else None)
@@ -366,7 +366,7 @@ class GeoPackageStore:
             placeholders = ",".join("?" * (len(_UNIT_ATTRS) + 1))
             con.executemany(
                 f"INSERT INTO units ({', '.join(_UNIT_ATTRS)}, geom) VALUES ({placeholders})",
-                [(*row, blob) for row, blob in zip(_records(u, _UNIT_ATTRS), blobs)],
+                [(*row, blob) for row, blob in zip(_records(u, _UNIT_ATTRS), blobs, strict=True)],
             )
             result.units_added = len(u)
 
@@ -384,7 +384,7 @@ class GeoPackageStore:
                 part = upd.loc[upd["geometry"].notna(), ["unit_id", "geometry"]]
                 con.executemany(
                     "UPDATE units SET geom = ? WHERE unit_id = ?",
-                    list(zip(_gpkg.encode(part["geometry"]), part["unit_id"])),
+                    list(zip(_gpkg.encode(part["geometry"]), part["unit_id"], strict=True)),
                 )
             result.units_updated = int(upd["unit_id"].nunique())
 

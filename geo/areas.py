@@ -1,0 +1,726 @@
+"""Ortsteile and quarters: configuration, boundaries and spatial assignment.
+
+A *quarter* (Quartier, e.g. "Leipziger Osten") is a configured set of
+Ortsteile (``data/quarters.toml``). Boundaries of the Ortsteile come from one
+of three sources:
+
+* :func:`approximate_boundaries` -- the project's own hand-drawn, coarse and
+  explicitly non-official outlines shipped in ``data/boundaries-approx.geojson``;
+* :func:`load_boundaries` -- any polygon file the user has (for example the
+  official Ortsteil layer of the Stadt Leipzig);
+* :func:`boundaries_from_osm` -- OpenStreetMap via the Nominatim geocoder (online).
+
+All of them return the same boundary table: ``name``, ``quarter``, ``source``,
+``approximate`` and ``geometry`` in :data:`geo.settings.storage_crs`.
+:func:`assign_areas` then sets ``ortsteil`` and ``quarter`` of units by a
+point-in-polygon join.
+
+Ortsteil names are matched tolerantly with :func:`normalize_name`
+("Gruenau-Mitte" matches "Grünau-Mitte").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import settings
+from geo.errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: Columns of every boundary table returned by this module (in this order).
+BOUNDARY_COLUMNS: tuple[str, ...] = ("name", "quarter", "source", "approximate", "geometry")
+
+#: Column names recognised as the Ortsteil name column (compared case-insensitively).
+NAME_COLUMN_CANDIDATES: tuple[str, ...] = (
+    "name",
+    "ortsteil",
+    "ortsteilname",
+    "ortsteil_name",
+    "ot_name",
+    "otname",
+    "name_ot",
+    "ot_bez",
+    "bezeichnung",
+    "stadtteil",
+    "stadtteilname",
+    "gebiet",
+    "gebietsname",
+)
+
+#: Source label of boundaries geocoded with OpenStreetMap.
+OSM_SOURCE: str = "OpenStreetMap (Nominatim), © OpenStreetMap-Mitwirkende, ODbL"
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+_SEPARATORS = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+# -- names and configuration -----------------------------------------------------
+
+
+def normalize_name(name: str) -> str:
+    """Normalise an Ortsteil or quarter name for tolerant matching.
+
+    Umlauts become ``ae``/``oe``/``ue``, ``ß`` becomes ``ss``, case is folded,
+    other diacritics are dropped, and runs of spaces, hyphens, dashes and
+    underscores become one hyphen.
+
+    Parameters
+    ----------
+    name
+        Name as written in any source.
+
+    Returns
+    -------
+    str
+        The key to compare; ``"Grünau-Mitte"``, ``"Gruenau Mitte"`` and
+        ``"GRUENAU_MITTE"`` all give ``"gruenau-mitte"``.
+    """
+    text = unicodedata.normalize("NFC", str(name)).casefold().translate(_UMLAUTS)
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    return _SEPARATORS.sub("-", text).strip("-")
+
+
+@dataclass(frozen=True)
+class QuarterConfig:
+    """One quarter as configured in ``data/quarters.toml``.
+
+    Parameters
+    ----------
+    name
+        Display name, e.g. ``"Leipziger Osten"``.
+    slug
+        ASCII key for URLs, file names and command-line options, e.g. ``"leipziger-osten"``.
+    ortsteile
+        Names of the Ortsteile that form the quarter, in official spelling.
+    office_name
+        Name of the quarter office.
+    office_address
+        Postal address of the quarter office.
+    office_lon
+        Longitude of the office (EPSG:4326).
+    office_lat
+        Latitude of the office (EPSG:4326).
+    """
+
+    name: str
+    slug: str
+    ortsteile: tuple[str, ...]
+    office_name: str
+    office_address: str
+    office_lon: float
+    office_lat: float
+
+    def has_ortsteil(self, ortsteil: str) -> bool:
+        """Whether an Ortsteil (in any tolerated spelling) belongs to this quarter."""
+        key = normalize_name(ortsteil)
+        return any(normalize_name(o) == key for o in self.ortsteile)
+
+
+def load_quarters(path: str | Path | None = None) -> dict[str, QuarterConfig]:
+    """Read the quarter configuration.
+
+    Parameters
+    ----------
+    path
+        TOML file with one table ``[quarters."<Name>"]`` per quarter (keys
+        ``slug``, ``ortsteile``, ``office = {name, address, lon, lat}``).
+        Default :data:`geo.settings.quarters_config_path`.
+
+    Returns
+    -------
+    dict[str, QuarterConfig]
+        Quarters by display name, in file order.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, is no valid TOML or lacks required entries.
+    """
+    path = Path(path) if path is not None else Path(settings.quarters_config_path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"Quartierskonfiguration nicht gefunden: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"Quartierskonfiguration {path.name} ist kein gültiges TOML: {exc}"
+        ) from exc
+
+    tables = raw.get("quarters")
+    if not isinstance(tables, dict) or not tables:
+        raise InputError(
+            f"Quartierskonfiguration {path.name} enthält keine Quartiere. "
+            'Erwartet wird je Quartier eine Tabelle [quarters."Name"].'
+        )
+    quarters: dict[str, QuarterConfig] = {}
+    seen_slugs: dict[str, str] = {}
+    seen_ortsteile: dict[str, str] = {}
+    for name, table in tables.items():
+        config = _quarter_from_table(name, table, path.name)
+        if config.slug in seen_slugs:
+            raise InputError(
+                f"Quartierskonfiguration {path.name}: Kürzel (slug) „{config.slug}“ "
+                f"ist doppelt vergeben ({seen_slugs[config.slug]}, {name})."
+            )
+        seen_slugs[config.slug] = name
+        for ortsteil in config.ortsteile:
+            key = normalize_name(ortsteil)
+            if key in seen_ortsteile:
+                raise InputError(
+                    f"Quartierskonfiguration {path.name}: Ortsteil „{ortsteil}“ ist mehreren "
+                    f"Quartieren zugeordnet ({seen_ortsteile[key]}, {name})."
+                )
+            seen_ortsteile[key] = name
+        quarters[name] = config
+    return quarters
+
+
+def _quarter_from_table(name: str, table: object, file_name: str) -> QuarterConfig:
+    where = f"Quartierskonfiguration {file_name}, Quartier „{name}“"
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: Eintrag muss eine Tabelle sein.")
+    slug = table.get("slug")
+    if not isinstance(slug, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug):
+        raise InputError(
+            f"{where}: „slug“ fehlt oder ist ungültig (erlaubt: Kleinbuchstaben a–z, "
+            f'Ziffern und Bindestriche, z. B. "leipziger-osten"), gefunden: {slug!r}.'
+        )
+    ortsteile = table.get("ortsteile")
+    if (
+        not isinstance(ortsteile, list)
+        or not ortsteile
+        or not all(isinstance(o, str) and o.strip() for o in ortsteile)
+    ):
+        raise InputError(f"{where}: „ortsteile“ muss eine nicht leere Liste von Namen sein.")
+    office = table.get("office")
+    if not isinstance(office, dict):
+        raise InputError(
+            f"{where}: Tabelle „office“ (name, address, lon, lat) für das Quartiersbüro fehlt."
+        )
+    missing = [key for key in ("name", "address", "lon", "lat") if key not in office]
+    if missing:
+        raise InputError(f"{where}: im Eintrag „office“ fehlt {', '.join(missing)}.")
+    lon, lat = office["lon"], office["lat"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+        raise InputError(f"{where}: „office.lon“ und „office.lat“ müssen Zahlen sein.")
+    lon_min, lat_min, lon_max, lat_max = settings.leipzig_bbox
+    if not (lon_min <= lon <= lon_max and lat_min <= lat <= lat_max):
+        raise InputError(
+            f"{where}: Bürostandort lon={lon}, lat={lat} liegt nicht in Leipzig "
+            "(lon etwa 12,2–12,6, lat etwa 51,2–51,5; Werte vertauscht?)."
+        )
+    return QuarterConfig(
+        name=name,
+        slug=slug,
+        ortsteile=tuple(o.strip() for o in ortsteile),
+        office_name=str(office["name"]),
+        office_address=str(office["address"]),
+        office_lon=float(lon),
+        office_lat=float(lat),
+    )
+
+
+def quarter_names(*, quarters: Mapping[str, QuarterConfig] | None = None) -> tuple[str, ...]:
+    """Display names of the configured quarters, in configuration order.
+
+    Parameters
+    ----------
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    tuple[str, ...]
+        For example ``("Leipziger Osten", "Grünau")``.
+    """
+    quarters = load_quarters() if quarters is None else quarters
+    return tuple(quarters)
+
+
+def get_quarter(key: str, *, quarters: Mapping[str, QuarterConfig] | None = None) -> QuarterConfig:
+    """Look a quarter up by display name or slug, tolerating spelling variants.
+
+    Parameters
+    ----------
+    key
+        ``"Grünau"``, ``"gruenau"``, ``"Leipziger Osten"`` or ``"leipziger-osten"``, ...
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    QuarterConfig
+        The matching quarter.
+
+    Raises
+    ------
+    InputError
+        If no quarter matches; the message lists the configured ones.
+    """
+    quarters = load_quarters() if quarters is None else quarters
+    wanted = normalize_name(key)
+    for config in quarters.values():
+        if wanted in (normalize_name(config.name), normalize_name(config.slug)):
+            return config
+    choices = ", ".join(f"{c.name} ({c.slug})" for c in quarters.values())
+    raise InputError(f"Unbekanntes Quartier „{key}“. Konfiguriert sind: {choices}.")
+
+
+def ortsteile_of(
+    quarter: str, *, quarters: Mapping[str, QuarterConfig] | None = None
+) -> tuple[str, ...]:
+    """Ortsteile of one quarter.
+
+    Parameters
+    ----------
+    quarter
+        Display name or slug of the quarter (see :func:`get_quarter`).
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    tuple[str, ...]
+        Names in official spelling, in configuration order.
+    """
+    return get_quarter(quarter, quarters=quarters).ortsteile
+
+
+def quarter_of(ortsteil: str, *, quarters: Mapping[str, QuarterConfig] | None = None) -> str | None:
+    """Quarter an Ortsteil belongs to.
+
+    Parameters
+    ----------
+    ortsteil
+        Ortsteil name in any tolerated spelling.
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    str or None
+        Display name of the quarter, or None if the Ortsteil is in none.
+    """
+    quarters = load_quarters() if quarters is None else quarters
+    return _quarter_lookup(quarters).get(normalize_name(ortsteil))
+
+
+def _quarter_lookup(quarters: Mapping[str, QuarterConfig]) -> dict[str, str]:
+    return {normalize_name(o): q.name for q in quarters.values() for o in q.ortsteile}
+
+
+def _official_spelling(quarters: Mapping[str, QuarterConfig]) -> dict[str, str]:
+    return {normalize_name(o): o for q in quarters.values() for o in q.ortsteile}
+
+
+# -- boundaries ------------------------------------------------------------------
+
+
+def approximate_boundaries(
+    *, quarters: Mapping[str, QuarterConfig] | None = None
+) -> gpd.GeoDataFrame:
+    """The project's own approximate Ortsteil outlines.
+
+    They are hand-drawn and coarse (a few hundred metres off in places), made
+    for the demo and for a first look without any boundary file -- **not
+    official**. Use :func:`load_boundaries` with the official Ortsteil layer
+    for real figures.
+
+    Parameters
+    ----------
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`BOUNDARY_COLUMNS`, ``approximate`` True, EPSG:4326.
+    """
+    path = Path(settings.approx_boundaries_path)
+    quarters = load_quarters() if quarters is None else quarters
+    gdf = _read_layer(path)
+    missing = {"name", "source"} - set(gdf.columns)
+    if missing:  # pragma: no cover - guards the shipped file
+        raise InputError(f"{path.name}: Spalten {', '.join(sorted(missing))} fehlen.")
+    out = gpd.GeoDataFrame(
+        {
+            "name": gdf["name"].astype("str"),
+            "source": gdf["source"].astype("str"),
+            "approximate": np.ones(len(gdf), dtype=bool),
+        },
+        geometry=gdf.geometry.to_crs(settings.storage_crs).values,
+        crs=settings.storage_crs,
+    )
+    out = _assign_quarter(out, quarters)
+    return out[list(BOUNDARY_COLUMNS)]
+
+
+def load_boundaries(
+    path: str | Path,
+    *,
+    name_column: str | None = None,
+    quarters: Mapping[str, QuarterConfig] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read Ortsteil boundaries from a polygon file.
+
+    Any format GDAL reads works (GeoJSON, GeoPackage, zipped shapefile, ...).
+    The file may hold all Ortsteile of Leipzig; those outside the configured
+    quarters keep ``quarter`` missing. Names of configured Ortsteile are given
+    in the configuration's spelling ("Gruenau-Mitte" becomes "Grünau-Mitte");
+    features sharing one name are merged into one. What was repaired or dropped is logged
+    and listed in ``result.attrs["notes"]`` (German sentences for the user).
+
+    Parameters
+    ----------
+    path
+        The file.
+    name_column
+        Column with the Ortsteil names. Detected when not given: one of
+        :data:`NAME_COLUMN_CANDIDATES` (any case) holding text.
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`BOUNDARY_COLUMNS` (``source`` is the file name,
+        ``approximate`` False), one row per Ortsteil, EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, the name column is missing or ambiguous,
+        the coordinate reference system is unknown, or there are no polygons.
+    """
+    path = Path(path)
+    quarters = load_quarters() if quarters is None else quarters
+    notes: list[str] = []
+    gdf = _read_layer(path)
+    column = _name_column(gdf, name_column, path.name)
+    gdf = _to_storage_crs(gdf, path.name, notes)
+    names = gdf[column].astype("str").str.strip()
+    unnamed = gdf[column].isna().to_numpy() | (names == "").to_numpy()
+    if unnamed.any():
+        notes.append(f"{int(unnamed.sum())} Fläche(n) ohne Namen in Spalte „{column}“ übergangen.")
+    out = gpd.GeoDataFrame(
+        {"name": names.to_numpy()[~unnamed]},
+        geometry=gdf.geometry.to_numpy()[~unnamed],
+        crs=settings.storage_crs,
+    )
+    out = _clean_polygons(out, path.name, notes)
+    out = _dissolve_duplicates(out, notes)
+    official = _official_spelling(quarters)
+    out["name"] = [
+        official.get(normalize_name(n), unicodedata.normalize("NFC", n)) for n in out["name"]
+    ]
+    out["source"] = path.name
+    out["approximate"] = False
+    out = _assign_quarter(out, quarters)
+    found = {normalize_name(n) for n in out["name"]}
+    absent = [o for q in quarters.values() for o in q.ortsteile if normalize_name(o) not in found]
+    if absent:
+        notes.append(f"Nicht in {path.name} enthalten (bleiben ohne Grenze): {', '.join(absent)}.")
+    lon_min, lat_min, lon_max, lat_max = settings.leipzig_bbox
+    if not out.intersects(shapely.box(lon_min, lat_min, lon_max, lat_max)).any():
+        notes.append(
+            f"Keine Fläche aus {path.name} liegt in Leipzig – ist das Koordinatensystem "
+            "der Datei richtig angegeben?"
+        )
+    for note in notes:
+        log.warning("%s", note)
+    out = out[list(BOUNDARY_COLUMNS)].reset_index(drop=True)
+    out.attrs["notes"] = notes
+    return out
+
+
+def boundaries_from_osm(*, quarters: Mapping[str, QuarterConfig] | None = None) -> gpd.GeoDataFrame:
+    """Geocode the Ortsteile of the configured quarters with OpenStreetMap.
+
+    Needs internet access (Nominatim via :func:`osmnx.geocode_to_gdf`, one
+    request per Ortsteil, cached by osmnx). The outlines are OpenStreetMap's,
+    not the official ones.
+
+    Parameters
+    ----------
+    quarters
+        Configuration from :func:`load_quarters`; default: the project's configuration.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`BOUNDARY_COLUMNS` (``source`` :data:`OSM_SOURCE`,
+        ``approximate`` False), one row per configured Ortsteil, EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If OpenStreetMap cannot be reached or returns no area for an Ortsteil.
+    """
+    import osmnx as ox  # slow import, only needed here
+
+    quarters = load_quarters() if quarters is None else quarters
+    names: list[str] = []
+    geoms: list[shapely.Geometry] = []
+    for config in quarters.values():
+        for ortsteil in config.ortsteile:
+            query = f"{ortsteil}, Leipzig, Germany"
+            try:
+                found = ox.geocode_to_gdf(query)
+            except OSError as exc:  # requests' network errors are OSErrors
+                raise InputError(
+                    "OpenStreetMap ist nicht erreichbar (keine Internetverbindung?): "
+                    f"{exc}. Ohne Internet die mitgelieferten ungefähren Grenzen verwenden "
+                    "oder eine Grenzdatei laden."
+                ) from exc
+            except ValueError as exc:  # osmnx: InsufficientResponseError, ResponseStatusCodeError
+                raise InputError(
+                    f"OpenStreetMap liefert für „{ortsteil}“ keine Fläche ({exc}). "
+                    "Bitte stattdessen eine Grenzdatei laden."
+                ) from exc
+            found = found.to_crs(settings.storage_crs) if found.crs is not None else found
+            geom = _polygonal(found.geometry.iloc[0]) if len(found) else None
+            if geom is None:
+                raise InputError(
+                    f"OpenStreetMap liefert für „{ortsteil}“ keine Fläche, nur einen Punkt "
+                    "oder nichts. Bitte stattdessen eine Grenzdatei laden."
+                )
+            names.append(ortsteil)
+            geoms.append(geom)
+    out = gpd.GeoDataFrame(
+        {
+            "name": pd.array(names, dtype="str"),
+            "source": OSM_SOURCE,
+            "approximate": np.zeros(len(names), dtype=bool),
+        },
+        geometry=geoms,
+        crs=settings.storage_crs,
+    )
+    out = _assign_quarter(out, quarters)
+    return out[list(BOUNDARY_COLUMNS)]
+
+
+def _read_layer(path: Path) -> gpd.GeoDataFrame:
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    if not path.exists():
+        raise InputError(f"Grenzdatei nicht gefunden: {path}")
+    try:
+        return gpd.read_file(path)
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        raise InputError(
+            f"Grenzdatei {path.name} kann nicht gelesen werden ({exc}). Erwartet wird eine "
+            "Flächendatei wie GeoJSON, GeoPackage oder ein gezipptes Shapefile."
+        ) from exc
+
+
+def _name_column(gdf: gpd.GeoDataFrame, name_column: str | None, file_name: str) -> str:
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    listed = ", ".join(str(c) for c in columns) or "(keine)"
+    if name_column is not None:
+        if name_column not in gdf.columns or name_column == gdf.geometry.name:
+            raise InputError(
+                f"Spalte „{name_column}“ gibt es in {file_name} nicht. Gefundene Spalten: {listed}."
+            )
+        return name_column
+    wanted = set(NAME_COLUMN_CANDIDATES)
+    matches = [
+        c
+        for c in columns
+        if str(c).casefold() in wanted
+        and (pd.api.types.is_string_dtype(gdf[c]) or gdf[c].dtype == object)
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        reason = "Keine Spalte mit Ortsteilnamen erkannt"
+    else:
+        reason = "Mehrere mögliche Namensspalten (" + ", ".join(matches) + ")"
+    raise InputError(
+        f"{reason} in {file_name}. Gefundene Spalten: {listed}. "
+        "Bitte die Spalte mit den Ortsteilnamen mit --name-column angeben."
+    )
+
+
+def _to_storage_crs(gdf: gpd.GeoDataFrame, file_name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        bounds = gdf.total_bounds
+        if (
+            len(gdf)
+            and np.all(np.isfinite(bounds))
+            and (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90)
+        ):
+            notes.append(
+                f"{file_name} nennt kein Koordinatensystem; angenommen: WGS 84 (EPSG:4326)."
+            )
+            return gdf.set_crs(settings.storage_crs)
+        raise InputError(
+            f"{file_name} nennt kein Koordinatensystem und die Koordinaten sind keine "
+            "Längen/Breiten. Bitte die Datei mit Koordinatensystem speichern "
+            "(z. B. EPSG:25833 oder EPSG:4326)."
+        )
+    if gdf.crs.equals(settings.storage_crs):
+        return gdf
+    notes.append(f"{file_name} von {gdf.crs.to_string()} nach {settings.storage_crs} umprojiziert.")
+    return gdf.to_crs(settings.storage_crs)
+
+
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
+    """The polygonal part of a geometry (None if it has none)."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in _POLYGONAL:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL and not p.is_empty]
+    if not parts:
+        return None
+    polys = [q for p in parts for q in shapely.get_parts(p)]
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
+def _clean_polygons(gdf: gpd.GeoDataFrame, file_name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry.to_numpy()
+    missing = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
+    if missing.any():
+        notes.append(f"{int(missing.sum())} Eintrag/Einträge ohne Geometrie übergangen.")
+    invalid = ~missing & ~shapely.is_valid(np.where(missing, None, geoms))
+    if invalid.any():
+        repaired = list(gdf["name"].to_numpy()[invalid])
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        notes.append(f"Ungültige Geometrie repariert (make_valid): {', '.join(repaired)}.")
+    kinds = sorted({g.geom_type for g, m in zip(geoms, missing, strict=True) if not m})
+    polygonal = np.array(
+        [None if m else _polygonal(g) for g, m in zip(geoms, missing, strict=True)]
+    )
+    keep = np.array([p is not None for p in polygonal], dtype=bool)
+    if not keep.any():
+        raise InputError(
+            f"{file_name} enthält keine Flächen (Polygone), gefunden: "
+            f"{', '.join(kinds) or 'keine Geometrien'}. Ortsteilgrenzen müssen Flächen sein."
+        )
+    dropped = ~keep & ~missing
+    if dropped.any():
+        notes.append(
+            f"{int(dropped.sum())} Nicht-Fläche(n) übergangen: {', '.join(gdf['name'].to_numpy()[dropped])}."
+        )
+    return gpd.GeoDataFrame(
+        {"name": gdf["name"].to_numpy()[keep]},
+        geometry=list(polygonal[keep]),
+        crs=gdf.crs,
+    )
+
+
+def _dissolve_duplicates(gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    keys = [normalize_name(n) for n in gdf["name"]]
+    if len(set(keys)) == len(keys):
+        return gdf
+    first_name: dict[str, str] = {}
+    parts: dict[str, list[shapely.Geometry]] = {}
+    for key, name, geom in zip(keys, gdf["name"], gdf.geometry, strict=True):
+        first_name.setdefault(key, name)
+        parts.setdefault(key, []).append(geom)
+    merged = [first_name[k] for k, v in parts.items() if len(v) > 1]
+    notes.append(f"Mehrteilige Ortsteile zu je einer Fläche vereinigt: {', '.join(merged)}.")
+    return gpd.GeoDataFrame(
+        {"name": list(first_name.values())},
+        geometry=[shapely.union_all(v) if len(v) > 1 else v[0] for v in parts.values()],
+        crs=gdf.crs,
+    )
+
+
+def _assign_quarter(
+    gdf: gpd.GeoDataFrame, quarters: Mapping[str, QuarterConfig]
+) -> gpd.GeoDataFrame:
+    lookup = _quarter_lookup(quarters)
+    out = gdf.copy()
+    out["quarter"] = pd.array([lookup.get(normalize_name(n)) for n in out["name"]], dtype="str")
+    return out
+
+
+# -- assignment ------------------------------------------------------------------
+
+
+def assign_areas(units: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Set ``ortsteil`` and ``quarter`` of units from their location.
+
+    A unit belongs to the Ortsteil whose polygon contains its point (joined in
+    :data:`geo.settings.metric_crs` with a spatial index). A point on a shared
+    edge, or in an overlap of two polygons, goes to the first of them by name
+    (a stable, reproducible rule). Units outside every polygon, or without a
+    location, get missing values. Non-point geometries are represented by a
+    point inside them. A layer without CRS is taken to be in
+    :data:`geo.settings.storage_crs`.
+
+    Parameters
+    ----------
+    units
+        Unit table with point geometries.
+    boundaries
+        Boundary table with ``name`` and (optionally) ``quarter``, as returned by
+        the loaders of this module.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``units`` with the columns ``ortsteil`` and ``quarter``
+        replaced; index and row order unchanged.
+
+    Raises
+    ------
+    InputError
+        If ``boundaries`` has no ``name`` column.
+    """
+    result = units.copy()
+    n = len(result)
+    ortsteil = np.full(n, None, dtype=object)
+    quarter = np.full(n, None, dtype=object)
+    if n and len(boundaries):
+        points = _metric(result.geometry)
+        kinds = points.geom_type.to_numpy()
+        not_point = pd.notna(kinds) & (kinds != "Point")
+        geoms = points.to_numpy().copy()
+        if not_point.any():
+            geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+        if "name" not in boundaries.columns:
+            raise InputError("Die Grenzen haben keine Spalte „name“ mit den Ortsteilnamen.")
+        areas = _metric(boundaries.geometry).reset_index(drop=True)
+        names = boundaries["name"].to_numpy(dtype=object)
+        if "quarter" in boundaries.columns:
+            quarters = boundaries["quarter"].to_numpy(dtype=object)
+        else:
+            quarters = np.full(len(boundaries), None, dtype=object)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[np.argsort(np.array([str(x) for x in names]), kind="stable")] = np.arange(len(names))
+        point_idx, area_idx = areas.sindex.query(geoms, predicate="intersects")
+        if len(point_idx):
+            order = np.lexsort((rank[area_idx], point_idx))
+            point_idx, area_idx = point_idx[order], area_idx[order]
+            first = np.unique(point_idx, return_index=True)[1]
+            hit, area = point_idx[first], area_idx[first]
+            ortsteil[hit] = names[area]
+            quarter[hit] = quarters[area]
+    result["ortsteil"] = pd.Series(ortsteil, index=result.index, dtype="str")
+    result["quarter"] = pd.Series(quarter, index=result.index, dtype="str")
+    return result
+
+
+def _metric(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    if geoms.crs is None:
+        geoms = geoms.set_crs(settings.storage_crs)
+    return geoms.to_crs(settings.metric_crs)

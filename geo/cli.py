@@ -1,0 +1,243 @@
+"""The command line: ``python -m geo SUBCOMMAND``.
+
+Exit codes: 0 success, 2 bad input (one clear message on stderr), 1 a store
+that cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geo import settings
+from geo.errors import ImportRejected, QuartiersmonitorError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        try:
+            return pd.to_datetime(text, dayfirst=True, format="%d.%m.%Y").date()
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(
+                f"Datum '{text}' nicht lesbar; erwartet JJJJ-MM-TT oder TT.MM.JJJJ"
+            ) from exc
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="Register (.gpkg); Vorgabe: Arbeitskopie des Demo-Registers "
+        f"({settings.default_store_path})",
+    )
+
+
+def _format_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format", choices=("json", "csv", "table"), default="table", help="Ausgabeformat"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="python -m geo",
+        description="Quartiersmonitor: Gewerbeleerstand und Standortentwicklung "
+        "im Leipziger Osten und in Grünau.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+
+    p = sub.add_parser("demo", help="Demo-Register (fiktiv) erzeugen")
+    p.add_argument("--store", type=Path, required=True, help="Zieldatei (.gpkg), wird ersetzt")
+    p.add_argument("--seed", type=int, default=2015, help="Zufallsstartwert (reproduzierbar)")
+
+    p = sub.add_parser("boundaries", help="amtliche Ortsteilgrenzen laden, Zuordnung neu ableiten")
+    _store_arg(p)
+    p.add_argument("file", type=Path, help="Polygonebene (GeoJSON, GeoPackage, Shapefile-ZIP)")
+    p.add_argument("--name-column", default=None, help="Spalte mit dem Ortsteilnamen")
+
+    p = sub.add_parser("import", help="Liste von Gewerbeeinheiten importieren")
+    p.add_argument("file", type=Path, help="CSV, XLSX, GeoJSON, GeoPackage oder Shapefile-ZIP")
+    _store_arg(p)
+    p.add_argument("--as-of", type=_date, default=None, help="Datum für Zeilen ohne Datum")
+    p.add_argument(
+        "--on-error",
+        choices=("reject", "skip"),
+        default="reject",
+        help="reject: bei Fehlern nichts importieren (Vorgabe); skip: gute Zeilen übernehmen",
+    )
+    p.add_argument(
+        "--report", type=Path, default=None, help="Prüfbericht als CSV/JSON/TXT schreiben"
+    )
+
+    p = sub.add_parser("export", help="Einheiten mit Status zum Stichtag exportieren")
+    _store_arg(p)
+    p.add_argument("--format", choices=("gpkg", "geojson", "csv", "xlsx"), required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--public", action="store_true", help="ohne personenbezogene Daten")
+    p.add_argument("--at", type=_date, default=None, help="Stichtag (Vorgabe: heute)")
+
+    p = sub.add_parser("stats", help="Kennzahlen zum Stichtag")
+    _store_arg(p)
+    p.add_argument("--at", type=_date, default=None, help="Stichtag (Vorgabe: heute)")
+    p.add_argument("--by", choices=("quarter", "ortsteil", "street"), default=None)
+    _format_arg(p)
+
+    p = sub.add_parser("timeline", help="Kennzahlen je Zeitraum")
+    _store_arg(p)
+    p.add_argument("--freq", choices=("year", "quarter", "month"), default="year")
+    p.add_argument("--from", dest="start", type=_date, default=None)
+    p.add_argument("--to", dest="end", type=_date, default=None)
+    p.add_argument("--by", choices=("quarter", "ortsteil", "street"), default=None)
+    _format_arg(p)
+    return parser
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, date)):
+        return value.strftime("%Y-%m-%d")
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def _emit(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "json":
+        records = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif fmt == "csv":
+        frame.to_csv(sys.stdout, sep=";", decimal=",", index=False, date_format="%Y-%m-%d")
+    else:
+        shown = frame.copy()
+        for col in ("vacancy_rate", "vacancy_rate_area"):
+            if col in shown:
+                shown[col] = shown[col].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}")
+        for col in shown.columns:
+            if pd.api.types.is_datetime64_any_dtype(shown[col]):
+                shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+        with pd.option_context("display.max_columns", None, "display.width", 200):
+            sys.stdout.write(shown.to_string(index=False) + "\n")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from geo.io import build_demo_store
+
+    path = build_demo_store(args.store, seed=args.seed)
+    print(f"Demo-Register ({settings.demo_label}) geschrieben: {path}")
+    return 0
+
+
+def _cmd_boundaries(args: argparse.Namespace) -> int:
+    from geo.areas import load_boundaries
+    from geo.io import replace_boundaries
+    from geo.store import open_store
+
+    store = open_store(args.store)
+    boundaries = load_boundaries(args.file, name_column=args.name_column)
+    counts = replace_boundaries(store, boundaries)
+    print(
+        f"{len(boundaries)} Ortsteile aus {args.file.name} geladen; "
+        f"{counts['assigned']} Einheiten einem Ortsteil zugeordnet, {counts['unassigned']} außerhalb, "
+        f"{counts['changed']} mit geänderter Zuordnung."
+    )
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from geo.io import import_file
+
+    store = args.store if args.store is not None else settings.default_store_path
+    try:
+        report = import_file(args.file, store=store, as_of=args.as_of, on_error=args.on_error)
+    except ImportRejected as exc:
+        _write_report(exc.report, args.report)
+        sys.stderr.write(exc.report.to_text() + "\n")
+        sys.stderr.write(str(exc) + "\n")
+        return 2
+    _write_report(report, args.report)
+    print(report.to_text())
+    return 0
+
+
+def _write_report(report: Any, path: Path | None) -> None:
+    if path is None:
+        return
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.write_text(
+            json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str),
+            encoding="utf-8",
+        )
+    elif suffix == ".csv":
+        report.to_frame().to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+    else:
+        path.write_text(report.to_text() + "\n", encoding="utf-8")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from geo.io import export_units
+    from geo.store import open_store
+
+    register = open_store(args.store).read()
+    out = export_units(register, args.out, fmt=args.format, at=args.at, public=args.public)
+    print(
+        f"{len(register.units)} Einheiten exportiert nach {out}"
+        + (" (öffentlich)" if args.public else "")
+    )
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from geo.stats import stats
+    from geo.store import open_store
+
+    register = open_store(args.store).read()
+    _emit(stats(register, at=args.at, by=args.by), args.format)
+    return 0
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    from geo.stats import timeline
+    from geo.store import open_store
+
+    register = open_store(args.store).read()
+    _emit(
+        timeline(register, freq=args.freq, start=args.start, end=args.end, by=args.by), args.format
+    )
+    return 0
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "boundaries": _cmd_boundaries,
+    "import": _cmd_import,
+    "export": _cmd_export,
+    "stats": _cmd_stats,
+    "timeline": _cmd_timeline,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except QuartiersmonitorError as exc:
+        # every error of ours names what was wrong and how to fix it: no traceback
+        sys.stderr.write(f"Fehler: {exc}\n")
+        return 2

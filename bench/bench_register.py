@@ -40,8 +40,11 @@ def synthetic_history(path: Path, *, units: int, per_unit: int, seed: int = 1) -
     offsets = np.sort(rng.choice(4017, size=(units, per_unit), replace=True), axis=1)
     offsets = offsets + np.arange(per_unit)  # strictly increasing -> distinct dates
     days = pd.Timestamp("2015-01-01") + pd.to_timedelta(offsets.reshape(-1), unit="D")
-    status = STATUS_WORDS[rng.choice(len(STATUS_WORDS), n, p=[0.7, 0.12, 0.05, 0.04, 0.04, 0.05])]
-    business = np.where(status == "genutzt", np.char.add("Betrieb ", (rng.integers(0, 3, n) + unit_idx * 3).astype(str)), "")
+    # every row changes the unit's state (so all 1,000,000 rows become observations):
+    # a random walk over the statuses that never stays put, with new business names
+    steps = rng.integers(1, len(STATUS_WORDS), size=(units, per_unit))
+    status = STATUS_WORDS[np.cumsum(steps, axis=1).reshape(-1) % len(STATUS_WORDS)]
+    business = np.where(status == "genutzt", np.char.add("Betrieb ", np.arange(n).astype(str)), "")
     lon = 12.30 + rng.random(units) * 0.14
     lat = 51.31 + rng.random(units) * 0.05
     frame = pd.DataFrame(
@@ -83,7 +86,7 @@ def main() -> None:
         print(f"  {args.units:,} units, {n:,} observation rows, {csv.stat().st_size / 1e6:.0f} MB CSV")
         report = timed(
             "import (validate + write)",
-            lambda: import_file(csv, store=store_path, today=date(2026, 1, 1)),
+            lambda: import_file(csv, store=store_path, today=date(2026, 11, 1)),
             results,
         )
         print(f"  {report.units_added:,} units, {report.observations_added:,} observations added; "

@@ -1,0 +1,160 @@
+"""Streamlit plumbing shared by the pages: loading and caching, page furniture, map display.
+
+No figures are computed here: everything shown comes from ``geo`` functions.
+Caching: the register is read once per store file version
+(``st.cache_resource`` keyed by path, modification time and size), filtered
+registers likewise; derived frames and map data with ``st.cache_data``. A
+folium map is never cached: it is built per run from cached data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import maps, settings, stats, views
+from geo.errors import QuartiersmonitorError
+from geo.register import Register
+from geo.store import GeoPackageStore, open_store
+
+#: Session key of an explicitly chosen store file.
+STORE_KEY = "qm_store_path"
+
+
+
+@dataclass(frozen=True)
+class Handle:
+    """The open store, its register and the file version the caches are keyed by."""
+
+    store: GeoPackageStore
+    register: Register
+    path: str
+    stamp: tuple[int, int]
+
+    @property
+    def demo(self) -> bool:
+        """Whether the register is the fictional demo."""
+        return self.register.meta.get("demo") == "true"
+
+
+@st.cache_resource(max_entries=4, show_spinner="Register wird geladen …")
+def _read(path: str, stamp: tuple[int, int]) -> Register:
+    return open_store(path).read()
+
+
+def load() -> Handle:
+    """Open the store (session choice, else ``geo.settings.default_store_path``) and read it (cached)."""
+    try:
+        explicit = st.session_state.get(STORE_KEY)
+        store = open_store(explicit) if explicit else open_store()
+        stat = store.path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        return Handle(store, _read(str(store.path), stamp), str(store.path), stamp)
+    except QuartiersmonitorError as exc:
+        st.error(str(exc))
+        st.stop()
+        raise  # pragma: no cover - st.stop raises
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _filtered(path: str, stamp: tuple[int, int], key: str, by_status: bool) -> Register:
+    return views.apply_filters(_read(path, stamp), views.Filters.from_key(key), by_status=by_status)
+
+
+def filtered(h: Handle, filters: views.Filters, *, by_status: bool = True) -> Register:
+    """The register restricted to ``filters`` (cached per file version and filters)."""
+    return _filtered(h.path, h.stamp, filters.key(), by_status)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _status(path: str, stamp: tuple[int, int], key: str, by_status: bool, at: date) -> pd.DataFrame:
+    return stats.status_at(_filtered(path, stamp, key, by_status), at)
+
+
+def status_frame(h: Handle, filters: views.Filters, *, at: date | None = None, by_status: bool = True) -> pd.DataFrame:
+    """Units of the filtered view with their status on ``at`` (default: the filter date)."""
+    return _status(h.path, h.stamp, filters.key(), by_status, at or filters.date_at())
+
+
+@st.cache_data(max_entries=16, show_spinner="Karte wird vorbereitet …")
+def _map_data(path: str, stamp: tuple[int, int], key: str, settle: bool) -> maps.MapData:
+    filters = views.Filters.from_key(key)
+    return views.view_map_data(_filtered(path, stamp, key, True), filters, settlements=settle)
+
+
+def map_data(h: Handle, filters: views.Filters, *, settlements: bool = True) -> maps.MapData:
+    """Cached :func:`geo.views.view_map_data` of the filtered view."""
+    return _map_data(h.path, h.stamp, filters.only(*views.DATA_FIELDS).key(), settlements)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _compare_data(path: str, stamp: tuple[int, int], key: str, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
+    return views.compare_map_data(_filtered(path, stamp, key, False), before=before, after=after)
+
+
+def compare_data(h: Handle, filters: views.Filters, *, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
+    """Cached :func:`geo.views.compare_map_data` of the filtered view."""
+    return _compare_data(h.path, h.stamp, filters.only(*views.DATA_FIELDS).key(), before, after)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _timeline(path: str, stamp: tuple[int, int], key: str, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
+    return stats.timeline(_filtered(path, stamp, key, False), freq=freq, start=start, end=end, by=by)  # type: ignore[arg-type]
+
+
+def timeline(h: Handle, filters: views.Filters, *, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
+    """Cached :func:`geo.stats.timeline` of the filtered view."""
+    return _timeline(h.path, h.stamp, filters.key(), freq, start, end, by)
+
+
+# -- page furniture ------------------------------------------------------------------------
+
+
+def page_header(title: str, h: Handle, *, caption: str | None = None) -> None:
+    """Title, the demo mark (on every page with demo data) and an optional caption."""
+    st.title(title)
+    if h.demo:
+        st.markdown(
+            f":red-badge[{settings.demo_label}] Alle Betriebe, Adressen und Personen in diesem Register sind erfunden."
+        )
+    if caption:
+        st.caption(caption)
+
+
+def metrics(figures: list[views.KeyFigure], *, per_row: int = 3) -> None:
+    """Key figures as ``st.metric`` in rows."""
+    for start in range(0, len(figures), per_row):
+        cols = st.columns(per_row)
+        for col, fig in zip(cols, figures[start : start + per_row], strict=False):
+            col.metric(fig.label, fig.value, delta=fig.delta, delta_color=fig.delta_color, help=fig.help, border=True)
+
+
+def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int = 560, clickable: bool = True) -> dict[str, Any]:
+    """Draw a map built per run from cached data; only a click on a unit reruns the page."""
+    st.caption(maps.BASEMAP_NOTE)
+    m = maps.render_map(data, basemap=basemap)
+    returned = ["last_object_clicked_tooltip"] if clickable else []
+    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}
+
+
+def show_error(exc: QuartiersmonitorError) -> None:
+    """A readable error message (never a traceback)."""
+    st.error(str(exc))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _plan(path: str, stamp: tuple[int, int], data: bytes | None, name: str | None, source: str | None,
+          source_stamp: float | None, as_of: date, on_error: str) -> Any:
+    return views.plan_upload(_read(path, stamp), data=data, name=name, path=source, as_of=as_of, on_error=on_error)  # type: ignore[arg-type]
+
+
+def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None, as_of: date, on_error: str) -> Any:
+    """Cached validation of an upload or a server-side file (nothing is written)."""
+    source_stamp = Path(source).expanduser().stat().st_mtime if source and Path(source).expanduser().is_file() else None
+    return _plan(h.path, h.stamp, data, name, source, source_stamp, as_of, on_error)

@@ -1,0 +1,105 @@
+"""Entwicklung: vacancy rate over time, settlements and closures, vacancy durations, before/after."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from geo import charts, views
+from geo.errors import QuartiersmonitorError
+from pages import _filters, _ui
+
+FIELDS = ("quarter", "ortsteil", "use_classes", "at")
+FREQS = {"year": "Jahr", "quarter": "Quartal", "month": "Monat"}
+
+h = _ui.load()
+_ui.page_header("Entwicklung", h)
+filters = _filters.filter_widgets(h, FIELDS, page=__file__)
+view = filters.only(*FIELDS)
+end = view.date_at()
+start = st.sidebar.date_input(
+    "Zeitraum ab", value=min(views.first_observation(h.register), end), min_value=date(2000, 1, 1), max_value=end,
+    format="DD.MM.YYYY", key="e_start",
+)
+register = _ui.filtered(h, view, by_status=False)
+st.caption(f"{views.describe(view)} · Zeitraum {views.fmt_date(start)} bis {views.fmt_date(end)}")
+if not len(register.units):
+    st.info("Keine Einheiten für diese Auswahl.")
+    st.stop()
+
+
+@st.fragment
+def rate_section() -> None:
+    st.subheader("Leerstandsquote")
+    left, right = st.columns(2)
+    freq = left.radio("Auflösung", list(FREQS), format_func=FREQS.get, horizontal=True, key="e_rate_freq")
+    default_by = 1 if view.quarter else 0
+    by = right.radio("Je", ["quarter", "ortsteil"], index=default_by, horizontal=True, key="e_rate_by",
+                     format_func={"quarter": "Quartier", "ortsteil": "Ortsteil"}.get)
+    with st.spinner("Zeitreihe wird berechnet …"):
+        frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=by)
+    st.altair_chart(charts.vacancy_rate_chart(frame), width="stretch")
+
+
+@st.fragment
+def events_section() -> None:
+    st.subheader("Neuansiedlungen und Schließungen")
+    freq = st.radio("Auflösung", ["year", "quarter"], format_func=FREQS.get, horizontal=True, key="e_events_freq")
+    frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
+    st.altair_chart(charts.events_chart(frame), width="stretch")
+    st.caption(views.events_summary(frame))
+
+
+@st.fragment
+def duration_section() -> None:
+    st.subheader("Dauer der Leerstände")
+    width = st.select_slider("Klassenbreite (Monate)", [3, 6, 12], value=6, key="e_bin")
+    spells = views.spells_between(register, start=start, end=end)
+    if spells.empty:
+        st.info("Keine Leerstände im Zeitraum.")
+        return
+    st.altair_chart(charts.duration_histogram(spells, bin_months=width), width="stretch")
+    st.caption(f"{views.fmt_int(len(spells))} Leerstände, davon {views.fmt_int(spells['ongoing'].sum())} am Stichtag laufend.")
+
+
+@st.fragment
+def longest_section() -> None:
+    st.subheader("Am längsten leer")
+    n = st.slider("Anzahl", 5, 50, 15, step=5, key="e_longest_n")
+    table = views.longest_vacant_table(register, at=end, n=n)
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+@st.fragment
+def compare_section() -> None:
+    st.subheader("Vorher / nachher")
+    left, right = st.columns(2)
+    before_default = max((pd.Timestamp(end) - pd.DateOffset(years=1)).date(), start)
+    before = left.date_input("Vorher", value=before_default, max_value=end, format="DD.MM.YYYY", key="e_before")
+    after = right.date_input("Nachher", value=end, max_value=date.today(), format="DD.MM.YYYY", key="e_after")
+    try:
+        with st.spinner("Vergleich wird berechnet …"):
+            data, compared = _ui.compare_data(h, view, before=before, after=after)
+    except QuartiersmonitorError as exc:
+        _ui.show_error(exc)
+        return
+    map_col, table_col = st.columns([3, 1])
+    with map_col:
+        _ui.show_map(data, key="vergleich_karte", basemap=filters.basemap, height=480, clickable=False)
+    with table_col:
+        st.dataframe(charts.change_counts(compared), hide_index=True, width="stretch")
+
+
+top_left, top_right = st.columns(2)
+with top_left:
+    rate_section()
+with top_right:
+    events_section()
+mid_left, mid_right = st.columns(2)
+with mid_left:
+    duration_section()
+with mid_right:
+    longest_section()
+compare_section()

@@ -1,0 +1,139 @@
+"""Karte: units by status on a date, boundaries, new settlements, vacancy heat map.
+
+A click on a unit (or the search) shows its details and full history, and a
+form records a new observation (internal view only; off in presentation mode).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from geo import charts, maps, views
+from geo.errors import QuartiersmonitorError
+from geo.io import record_observation
+from geo.model import CONFIDENCE_LABELS, STATUS_LABELS, STATUSES
+from pages import _filters, _ui
+
+SELECTED = "qm_unit"
+QUERY = "qm_unit_query"
+LAST_CLICK = "qm_last_click"
+FLASH = "qm_flash"
+
+h = _ui.load()
+_ui.page_header("Karte", h)
+filters = _filters.filter_widgets(h, _filters.ALL_FIELDS, page=__file__)
+public = filters.presentation
+st.caption(views.describe(filters))
+
+data = _ui.map_data(h, filters)
+if data.units.n == 0:
+    st.info("Keine Einheiten für diese Auswahl – Filter in der Seitenleiste ändern.")
+clicked = _ui.show_map(data, key="karte", basemap=filters.basemap, height=580)
+clicked_id = maps.unit_id_from_tooltip(clicked.get("last_object_clicked_tooltip"))
+if clicked_id and clicked_id != st.session_state.get(LAST_CLICK):
+    st.session_state[LAST_CLICK] = clicked_id
+    st.session_state[QUERY] = clicked_id
+    st.session_state[SELECTED] = clicked_id
+
+
+def _table(values: dict[str, str]) -> None:
+    st.dataframe(
+        pd.DataFrame({"Merkmal": list(values), "Wert": [str(v) for v in values.values()]}),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
+    today = date.today()
+    status_now = current.get("status") if current.get("status") in STATUSES else "vacant"
+    with st.form("beobachtung", clear_on_submit=True):
+        st.markdown("**Neue Beobachtung erfassen**")
+        left, right = st.columns(2)
+        observed = left.date_input("Datum", value=today, max_value=today, format="DD.MM.YYYY")
+        status = right.selectbox("Status", STATUSES, index=STATUSES.index(status_now), format_func=STATUS_LABELS.get)
+        business = left.text_input("Betrieb (Name)", value=current.get("business_name") or "")
+        sector = right.text_input("Branche (z. B. WZ-Abschnitt G)", value=current.get("sector") or "")
+        confidence = left.selectbox("Sicherheit", list(CONFIDENCE_LABELS), format_func=CONFIDENCE_LABELS.get)
+        source = right.text_input("Quelle", value="Begehung")
+        new_settlement = left.checkbox("Neuansiedlung", help="Auch wenn die Einheit vorher nicht erfasst war.")
+        recorded_by = right.text_input("Erfasst von (intern)")
+        note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)")
+        submitted = st.form_submit_button("Beobachtung speichern", type="primary")
+    if not submitted:
+        return
+    try:
+        with st.spinner("Beobachtung wird gespeichert …"):
+            obs_id = record_observation(
+                h.store,
+                unit_id=unit_id,
+                observed_on=observed,
+                status=status,
+                business_name=business,
+                sector=sector,
+                confidence=confidence,
+                source=source,
+                note=note,
+                new_settlement=new_settlement,
+                recorded_by=recorded_by,
+            )
+    except QuartiersmonitorError as exc:
+        _ui.show_error(exc)
+        return
+    st.session_state[FLASH] = f"Beobachtung Nr. {obs_id} für {unit_id} gespeichert."
+    st.rerun()
+
+
+@st.fragment
+def unit_panel(h: _ui.Handle, filters: views.Filters, public: bool) -> None:
+    """Details, history and the observation form of one unit; reruns on its own."""
+    st.subheader("Einheit")
+    if message := st.session_state.pop(FLASH, None):
+        st.success(message)
+    frame = _ui.status_frame(h, filters)
+    query = st.text_input(
+        "Einheit suchen (Kennung, Straße oder Betrieb)", key=QUERY, placeholder="… oder auf der Karte anklicken"
+    )
+    hits = views.search_units(frame, query)
+    if hits.empty:
+        if query:
+            st.info("Keine Einheit in der aktuellen Auswahl gefunden.")
+        return
+    labels = {r["unit_id"]: views.unit_label(r) for r in hits.to_dict("records")}
+    if st.session_state.get(SELECTED) not in labels:
+        st.session_state[SELECTED] = next(iter(labels))
+    unit_id = st.selectbox(f"Treffer ({len(labels)})", list(labels), key=SELECTED, format_func=labels.get)
+    try:
+        details = views.unit_details(frame, unit_id, public=public)
+        history = h.register.unit_history(unit_id)
+    except QuartiersmonitorError as exc:
+        _ui.show_error(exc)
+        return
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Einheit**")
+        _table(details["Einheit"])
+    with right:
+        st.markdown(f"**Stand am {views.fmt_date(filters.date_at())}**")
+        _table(details["Stand"])
+    if "personenbezogen" in details:
+        with st.expander("Eigentümer und Kontakt – personenbezogen", icon=":material/lock:"):
+            st.caption("Personenbezogene Daten: nur für die interne Arbeit, nicht weitergeben.")
+            _table(details["personenbezogen"])
+    st.markdown("**Verlauf**")
+    if len(history):
+        st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
+        st.dataframe(views.history_table(h.register, unit_id, public=public), hide_index=True, width="stretch")
+    else:
+        st.caption("Noch keine Beobachtung erfasst.")
+    if public:
+        st.caption("Präsentationsmodus: Bearbeiten ist ausgeschaltet.")
+        return
+    current = frame.loc[frame["unit_id"] == unit_id].iloc[0].to_dict()
+    _observation_form(h, unit_id, current)
+
+
+unit_panel(h, filters, public)

@@ -1,0 +1,61 @@
+"""Präsentation: full-width view for the advisory board (Beirat).
+
+Big key figures, the map and the development charts for a chosen period;
+no personal data, no editing controls, nothing in the sidebar.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from geo import charts, views
+from pages import _filters, _ui
+
+FIELDS = ("quarter", "ortsteil", "at", "since")
+BIG = """<style>
+[data-testid="stMetricValue"] { font-size: 3.4rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.25rem; }
+[data-testid="stMetricDelta"] { font-size: 1.1rem; }
+</style>"""
+
+h = _ui.load()
+st.html(BIG)
+_ui.page_header("Gewerbeleerstand und Neuansiedlungen", h)
+with st.expander("Auswahl", expanded=False):
+    filters = _filters.filter_widgets(h, FIELDS, page=__file__, container=st.container(), columns=True)
+view = filters.only(*FIELDS)
+end = view.date_at()
+register = _ui.filtered(h, view, by_status=False)
+st.markdown(f"### {view.ortsteil or view.quarter or 'Leipziger Osten und Grünau'} · Stand {views.fmt_date(end)}")
+if not len(register.units):
+    st.info("Keine Einheiten für diese Auswahl.")
+    st.stop()
+
+_ui.metrics(views.key_figures(register, at=end))
+
+_ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False)
+
+
+@st.fragment
+def development() -> None:
+    """The development charts with their own period control (reruns alone)."""
+    years = list(range(min(views.first_observation(h.register).year, end.year), end.year + 1))
+    from_year = st.select_slider("Entwicklung ab", years, value=years[0], key="p_from") if len(years) > 1 else years[0]
+    start = date(from_year, 1, 1)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Leerstandsquote")
+        by = "ortsteil" if view.quarter else "quarter"
+        rate = _ui.timeline(h, view, freq="year", start=start, end=end, by=by)
+        st.altair_chart(charts.vacancy_rate_chart(rate, height=360), width="stretch")
+    with right:
+        st.subheader("Neuansiedlungen und Schließungen je Jahr")
+        events = _ui.timeline(h, view, freq="year", start=start, end=end, by=None)
+        st.altair_chart(charts.events_chart(events, height=360), width="stretch")
+
+
+development()
+st.caption("Quartiersservice Wirtschaft · Arbeitsladen Leipziger Osten, Torgauer Platz 2, 04315 Leipzig · "
+           "Zahlen ohne personenbezogene Daten.")

@@ -1,0 +1,200 @@
+"""The folium maps: units by status with a legend, escaping, offline assets, bytes per unit."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from datetime import date
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Polygon
+
+import geo._assets as assets
+from geo import maps, stats
+from geo.errors import QuartiersmonitorError
+from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES
+from tests.conftest import make_register
+from tests.synthetic import synthetic_register
+
+AT = date(2024, 1, 1)
+NASTY = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return synthetic_register(300)
+
+
+@pytest.fixture(scope="module")
+def data(reg):
+    frame = stats.status_at(reg, AT)
+    settled = stats.events(reg, kind="settlement", start="2023-01-01", end=AT)
+    return maps.prepare_map(frame, boundaries=reg.boundaries, settlements=settled, settlements_since=date(2023, 1, 1), demo=True)
+
+
+@pytest.fixture
+def nasty_register():
+    reg = make_register(
+        [
+            {"unit_id": "A&1", "street": "Straße <b>", "housenumber": "1<2"},
+            {"unit_id": "B", "street": "Eisenbahnstraße", "housenumber": "3"},
+            {"unit_id": "<i>C</i>", "street": None},
+        ],
+        [
+            ("A&1", "2023-01-01", "occupied", 'Café & Bar "Zur <Ecke>"'),
+            ("B", "2022-01-01", "vacant"),
+            ("B", "2023-06-01", "occupied", NASTY + " Imbiss"),
+            ("<i>C</i>", "2023-02-01", "vacant"),
+        ],
+    )
+    reg.boundaries = gpd.GeoDataFrame(
+        {"name": ["<img src=x onerror=alert(1)>"], "quarter": ["Q <x>"], "source": ["t"], "approximate": [True]},
+        geometry=[Polygon([(12.39, 51.34), (12.41, 51.34), (12.41, 51.35), (12.39, 51.35)])],
+        crs="EPSG:4326",
+    )
+    return reg
+
+
+def rows(data: maps.MapData) -> list[list]:
+    return json.loads(data.units.rows)
+
+
+def test_units_are_coloured_by_status(reg, data):
+    frame = stats.status_at(reg, AT)
+    assert data.units.n == len(frame) == len(rows(data))
+    codes = [c.code for c in data.units.categories]
+    by_id = {r[3]: codes[r[2]] for r in rows(data)}
+    expected = frame.set_index("unit_id")["status"].fillna(maps.NO_STATUS)
+    assert by_id == expected.to_dict()
+    html = maps.render_map(data).get_root().render()
+    colors = json.dumps([c.color for c in data.units.categories], separators=(",", ":"))
+    assert colors in html
+    assert [c.color for c in data.units.categories][: len(STATUSES)] == [STATUS_COLORS[s] for s in STATUSES]
+
+
+def test_legend_lists_statuses_with_counts_and_demo_mark(reg, data):
+    legend = maps.legend_html(data)
+    counts = stats.status_at(reg, AT)["status"].value_counts()
+    for status, n in counts.items():
+        assert f"{STATUS_LABELS[status]} ({n})" in legend
+    assert "Neuansiedlung seit 01.01.2023" in legend
+    assert "Demo-Daten (fiktiv)" in legend
+    html = maps.render_map(data).get_root().render()
+    assert "qm-legend" in html and "Hintergrundkarte nicht erreichbar" in html
+
+
+def test_settlements_refer_to_unit_rows(reg, data):
+    settled = stats.events(reg, kind="settlement", start="2023-01-01", end=AT)
+    marks = json.loads(data.settlements)
+    assert data.settlements_count == len(marks) == settled["unit_id"].nunique()
+    ids = [rows(data)[i][3] for i, _ in marks]
+    assert set(ids) == set(settled["unit_id"])
+
+
+def test_every_text_is_escaped(nasty_register):
+    frame = stats.status_at(nasty_register, AT)
+    data = maps.prepare_map(
+        frame, boundaries=nasty_register.boundaries, legend_title="<b>Titel",
+        settlements=stats.events(nasty_register, kind="settlement", start="2022-01-01", end=AT),
+    )
+    html = maps.render_map(data).get_root().render()
+    for raw in (NASTY, "<script>alert", "Zur <Ecke>", "<img src=x", "Straße <b>", "<i>C</i>", "<b>Titel", "1<2"):
+        assert raw not in html, raw
+    texts = [t for r in rows(data) for t in r if isinstance(t, str)]
+    assert "&lt;script&gt;alert(\"x\")&lt;/script&gt; Imbiss" in texts
+    assert 'Café &amp; Bar "Zur &lt;Ecke&gt;"' in texts
+    assert "A&amp;1" in texts and "&lt;i&gt;C&lt;/i&gt;" in texts
+    assert "&lt;img src=x onerror=alert(1)&gt;" in data.ortsteil_labels
+
+
+def test_no_cdn_urls_remain(data):
+    m = maps.render_map(data)
+    html = m.get_root().render()
+    assert assets.disallowed_urls(html) == []
+    js, css = assets.asset_links(m)
+    assert len(js) == 3 and len(css) == 3  # leaflet, markercluster, heat; leaflet + 2 cluster styles
+    assert all(u.startswith("data:text/javascript;base64,") for u in js)
+    assert all(u.startswith("data:text/css;base64,") for u in css)
+    names = {n for node in assets.walk(m) if hasattr(node, "default_js") for n, _ in [*node.default_js, *node.default_css]}
+    assert not names & assets.DROPPED_ASSETS
+    # what streamlit-folium sends besides the links
+    import streamlit_folium as sf
+
+    m2 = maps.render_map(data)
+    m2.get_root().render()
+    assert assets.disallowed_urls(sf._get_header(m2) + sf._get_map_string(m2)) == []
+
+
+def test_unknown_asset_is_refused():
+    with pytest.raises(QuartiersmonitorError, match="nicht offline"):
+        assets.data_uri("https://cdn.example.org/unknown.js", "js")
+
+
+def test_base_maps_and_layers_are_offered(data):
+    m = maps.render_map(data, basemap="none")
+    html = m.get_root().render()
+    labels = [*maps.BASEMAPS.values(), "Quartiere", "Ortsteile", "Leerstand (Wärmebild)", "Neuansiedlung seit 01.01.2023"]
+    for label in labels:
+        assert json.dumps(label) in html, label
+    tiles = [c for c in m._children.values() if type(c).__name__ == "TileLayer"]
+    assert len(tiles) == 2 and not any(t.show for t in tiles)
+    shown = [c.show for c in maps.render_map(data, basemap="osm")._children.values() if type(c).__name__ == "TileLayer"]
+    assert shown == [True, False]
+
+
+def test_compare_map_uses_change_classes(reg):
+    compared = stats.compare(reg, before="2020-01-01", after=AT)
+    data = maps.prepare_map(compared, column="change", categories=maps.CHANGE_CATEGORIES, heat=False, legend_title="Vergleich")
+    assert data.heat is None
+    legend = maps.legend_html(data)
+    assert "neu leer" in legend and "neu genutzt" in legend
+    assert sum(data.units.counts) == len(compared)
+
+
+def test_empty_view_renders(reg):
+    data = maps.prepare_map(stats.status_at(reg, AT).iloc[0:0], boundaries=reg.boundaries)
+    assert data.units.n == 0 and data.units.bounds is None
+    assert "L.map(" in maps.render_map(data).get_root().render()
+
+
+def test_map_data_is_small_and_picklable(data):
+    restored = pickle.loads(pickle.dumps(data))
+    assert restored == data
+
+
+def test_unit_id_from_tooltip():
+    assert maps.unit_id_from_tooltip("S-0001 · Eisenbahnstraße 1leer · Café") == "S-0001"
+    assert maps.unit_id_from_tooltip("A&1") == "A&1"
+    assert maps.unit_id_from_tooltip(None) is None and maps.unit_id_from_tooltip("") is None
+
+
+def test_bytes_per_unit_stay_below_100():
+    """20,000 units: everything streamlit-folium sends (incl. the inlined Leaflet) per unit."""
+    big = synthetic_register(20_000, seed=3)
+    frame = stats.status_at(big, AT)
+    settled = stats.events(big, kind="settlement", start="2023-01-01", end=AT)
+    full = maps.payload(maps.build_map(frame, boundaries=big.boundaries, settlements=settled))
+    empty = maps.payload(maps.build_map(frame.iloc[0:0], boundaries=big.boundaries, settlements=settled.iloc[0:0]))
+    per_unit = full["total"] / len(frame)
+    marginal = (full["total"] - empty["total"]) / len(frame)
+    print(f"bytes per unit: {per_unit:.1f} total, {marginal:.1f} marginal; fixed {empty['total']} bytes")
+    assert per_unit < 100
+    assert marginal < 70
+
+
+def test_same_data_gives_the_same_component_key(reg):
+    """st_folium remounts the map (losing pan and zoom) when its script changes; a rerun must not change it."""
+    import streamlit_folium as sf
+
+    def key(data: maps.MapData) -> str:
+        m = maps.render_map(data)
+        m.get_root().render()
+        m.render()
+        return sf.generate_js_hash(sf._get_map_string(m), "karte", False)
+
+    first = maps.prepare_map(stats.status_at(reg, AT), boundaries=reg.boundaries)
+    again = maps.prepare_map(stats.status_at(reg, AT), boundaries=reg.boundaries)
+    other = maps.prepare_map(stats.status_at(reg, "2019-01-01"), boundaries=reg.boundaries)
+    assert key(first) == key(again)
+    assert key(first) != key(other)

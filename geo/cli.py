@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo import settings
+from geo import buildings, settings
 from geo.errors import ImportRejected, QuartiersmonitorError
 
 
@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", type=_date, default=None)
     p.add_argument("--by", choices=("quarter", "ortsteil", "street"), default=None)
     _format_arg(p)
+
+    buildings.add_cli(sub)
     return parser
 
 
@@ -228,6 +230,7 @@ _COMMANDS = {
     "export": _cmd_export,
     "stats": _cmd_stats,
     "timeline": _cmd_timeline,
+    "buildings": buildings.run_cli,
 }
 
 

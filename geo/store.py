@@ -145,23 +145,20 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _none(value: Any) -> Any:
-    """Convert pandas/numpy missing values and scalars to plain Python for sqlite3."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
-    data = frame.reindex(columns=columns).astype(object)
-    data = data.where(pd.notna(data), None)
-    return [tuple(_none(v) for v in row) for row in data.itertuples(index=False, name=None)]
+    """Rows as tuples of plain Python values (what sqlite3 binds), missing values as None.
+
+    Converted column by column: numpy scalars become Python scalars through
+    ``astype(object)``, timestamps become ISO text.
+    """
+    data = frame.reindex(columns=columns)
+    converted = {}
+    for col in columns:
+        values = data[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+        converted[col] = values.astype(object).where(values.notna(), None)
+    return list(zip(*(converted[c].tolist() for c in columns), strict=True))
 
 
 def _date_text(values: pd.Series) -> pd.Series:

@@ -165,6 +165,32 @@ OBSERVATION_COLUMNS: tuple[str, ...] = (
     "import_id",
 )
 
+#: Outcomes of a visit on an outreach walk.
+VISIT_OUTCOME_LABELS: dict[str, str] = {
+    "spoken_owner": "mit Eigentümer/in gesprochen",
+    "spoken_tenant": "mit Mieter/in oder Betrieb gesprochen",
+    "nobody_there": "niemand angetroffen",
+    "status_changed": "Status geändert",
+    "follow_up": "Nachfassen nötig",
+    "checked": "nur angesehen",
+}
+VISIT_OUTCOMES: tuple[str, ...] = tuple(VISIT_OUTCOME_LABELS)
+
+#: Columns of the visit table (outreach walks), in storage order.
+VISIT_COLUMNS: tuple[str, ...] = (
+    "visit_id",
+    "unit_id",
+    "visited_on",
+    "outcome",
+    "follow_up_on",
+    "follow_up_done",
+    "note",
+    "walk_id",
+    "obs_id",
+    "recorded_by",
+    "recorded_at",
+)
+
 #: Personal data (DSGVO): never in public views, public exports or logs.
 PERSONAL_COLUMNS: frozenset[str] = frozenset(
     {"owner_name", "contact_person", "contact_phone", "contact_email"}

@@ -63,12 +63,15 @@ class Register:
         Ortsteil outlines with ``name``, ``quarter``, ``source``, ``approximate``.
     meta
         Store metadata (schema version, creation date).
+    visits
+        Visits on outreach walks (``geo.model.VISIT_COLUMNS``), when the store has them.
     """
 
     units: gpd.GeoDataFrame
     observations: pd.DataFrame
     boundaries: gpd.GeoDataFrame | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    visits: pd.DataFrame | None = None
 
     @classmethod
     def empty(cls) -> Register:
@@ -90,7 +93,12 @@ class Register:
         mask = np.asarray(mask, dtype=bool)
         units = self.units.loc[mask].reset_index(drop=True)
         keep = self.observations["unit_id"].isin(units["unit_id"])
-        return Register(units, self.observations.loc[keep].reset_index(drop=True), self.boundaries, self.meta)
+        visits = self.visits
+        if visits is not None:
+            visits = visits.loc[visits["unit_id"].isin(units["unit_id"])].reset_index(drop=True)
+        return Register(
+            units, self.observations.loc[keep].reset_index(drop=True), self.boundaries, self.meta, visits
+        )
 
     def unit_history(self, unit_id: str) -> pd.DataFrame:
         """All observations of one unit, oldest first, with a ``superseded`` flag."""

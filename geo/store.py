@@ -37,13 +37,14 @@ import pyogrio.errors
 
 from geo import _gpkg, settings
 from geo.errors import SchemaVersionError, StoreError
-from geo.model import OBSERVATION_COLUMNS, STATUSES, UNIT_COLUMNS
+from geo.model import OBSERVATION_COLUMNS, STATUSES, UNIT_COLUMNS, VISIT_COLUMNS, VISIT_OUTCOMES
 from geo.register import Register
 
 #: Version of the store schema. Opening a store of another version is refused.
 SCHEMA_VERSION = 1
 
 _STATUS_CHECK = ", ".join(f"'{s}'" for s in STATUSES)
+_OUTCOME_CHECK = ", ".join(f"'{o}'" for o in VISIT_OUTCOMES)
 
 _SCHEMA = f"""
 CREATE TABLE qm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,6 +77,15 @@ BEGIN SELECT RAISE(ABORT, 'observations are append-only: record a correction ins
 CREATE TABLE boundaries (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON,
   name TEXT NOT NULL, quarter TEXT, source TEXT, approximate BOOLEAN NOT NULL DEFAULT 0);
+CREATE TABLE visits (
+  visit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  unit_id TEXT NOT NULL REFERENCES units(unit_id),
+  visited_on DATE NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ({_OUTCOME_CHECK})),
+  follow_up_on DATE, follow_up_done BOOLEAN NOT NULL DEFAULT 0,
+  note TEXT, walk_id TEXT, obs_id INTEGER REFERENCES observations(obs_id),
+  recorded_by TEXT, recorded_at DATETIME NOT NULL);
+CREATE INDEX visits_unit ON visits (unit_id, visited_on);
 """
 
 _UNIT_ATTRS = [c for c in UNIT_COLUMNS]
@@ -97,6 +107,10 @@ class ChangeSet:
         missing ``recorded_at`` is set to now).
     boundaries
         When given, replaces all stored boundaries.
+    visits
+        Visits to append (``VISIT_COLUMNS`` without ``visit_id``); a visit may name
+        the ``obs_id`` of an observation written in the same change as
+        ``obs_index`` (its row position in ``observations``).
     area_assignments
         ``unit_id``, ``ortsteil``, ``quarter``: replaces the units' derived areas,
         missing values included (units outside every Ortsteil).
@@ -114,6 +128,8 @@ class ChangeSet:
     import_record: dict[str, Any] | None = None
     meta: dict[str, str] | None = None
     area_assignments: pd.DataFrame | None = None
+    visits: pd.DataFrame | None = None
+    follow_ups_done: list[int] | None = None
 
 
 @dataclass
@@ -125,6 +141,7 @@ class WriteResult:
     observations_added: int = 0
     import_id: int | None = None
     obs_ids: list[int] = field(default_factory=list)
+    visit_ids: list[int] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -247,6 +264,7 @@ class GeoPackageStore:
                     geometry_column="geom", geometry_type="MULTIPOLYGON",
                 )
                 _gpkg.register_table(con, "imports", description="Importprotokoll")
+                _gpkg.register_table(con, "visits", description="Besuche bei Begehungen")
                 con.executemany(
                     "INSERT INTO qm_meta VALUES (?, ?)",
                     [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso())],
@@ -271,12 +289,15 @@ class GeoPackageStore:
             observations = self._read_observations()
             units = self._read_units()
             boundaries = self._read_boundaries(con)
+            visits = self._read_visits(con)
             con.execute("COMMIT")
         except (sqlite3.DatabaseError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
             raise StoreError(f"{self.path} lässt sich nicht lesen: {exc}") from exc
         finally:
             con.close()
-        return Register(units=units, observations=observations, boundaries=boundaries, meta=meta)
+        return Register(
+            units=units, observations=observations, boundaries=boundaries, meta=meta, visits=visits
+        )
 
     # Units and observations are read through GDAL's Arrow reader: about eight times
     # faster than sqlite3 row tuples for a million observations.
@@ -296,6 +317,10 @@ class GeoPackageStore:
         )
         frame = frame.rename_axis("obs_id").reset_index().sort_values("obs_id", ignore_index=True)
         return normalise_observations(frame)
+
+    def _read_visits(self, con: sqlite3.Connection) -> pd.DataFrame:
+        rows = con.execute(f"SELECT {', '.join(VISIT_COLUMNS)} FROM visits ORDER BY visit_id").fetchall()
+        return normalise_visits(pd.DataFrame.from_records(rows, columns=list(VISIT_COLUMNS)))
 
     def _read_boundaries(self, con: sqlite3.Connection) -> gpd.GeoDataFrame:
         rows = con.execute(
@@ -421,6 +446,35 @@ class GeoPackageStore:
             result.observations_added = len(o)
             result.obs_ids = list(range(first + 1, first + 1 + len(o)))
 
+        if changes.visits is not None and len(changes.visits):
+            v = changes.visits.copy()
+            if "obs_index" in v.columns:
+                linked = v["obs_index"].notna()
+                ids = np.asarray(result.obs_ids, dtype=object)
+                v.loc[linked, "obs_id"] = ids[v.loc[linked, "obs_index"].astype(int).to_numpy()]
+            v["visited_on"] = _date_text(v["visited_on"])
+            if "follow_up_on" in v.columns:
+                v["follow_up_on"] = pd.to_datetime(v["follow_up_on"]).dt.strftime("%Y-%m-%d")
+            if "recorded_at" not in v:
+                v["recorded_at"] = pd.NaT
+            v["recorded_at"] = _datetime_text(v["recorded_at"]).fillna(_now_iso())
+            v["follow_up_done"] = v.get("follow_up_done", False)
+            v["follow_up_done"] = v["follow_up_done"].fillna(False).astype(bool).astype(int)
+            cols = [c for c in VISIT_COLUMNS if c != "visit_id"]
+            first = con.execute("SELECT COALESCE(MAX(visit_id), 0) FROM visits").fetchone()[0]
+            con.executemany(
+                f"INSERT INTO visits ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                _records(v, cols),
+            )
+            result.visit_ids = list(range(first + 1, first + 1 + len(v)))
+            _gpkg.touch_table(con, "visits")
+
+        if changes.follow_ups_done:
+            con.executemany(
+                "UPDATE visits SET follow_up_done = 1 WHERE visit_id = ?",
+                [(int(i),) for i in changes.follow_ups_done],
+            )
+
         if result.units_added or result.units_updated:
             _gpkg.touch_table(con, "units", self._unit_bounds(con))
         if result.observations_added:
@@ -450,6 +504,20 @@ def normalise_observations(frame: pd.DataFrame) -> pd.DataFrame:
     )
     frame["new_settlement"] = frame["new_settlement"].fillna(False).astype(bool)
     for col in ("obs_id", "supersedes", "import_id"):
+        frame[col] = pd.array(pd.to_numeric(frame[col]), dtype="Int64")
+    return frame
+
+
+def normalise_visits(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a visit table the library's dtypes (dates as ``datetime64``, flags bool)."""
+    frame = frame.reindex(columns=list(VISIT_COLUMNS)).copy()
+    for col in ("visited_on", "follow_up_on"):
+        frame[col] = pd.to_datetime(frame[col], format="ISO8601").astype("datetime64[s]")
+    frame["recorded_at"] = (
+        pd.to_datetime(frame["recorded_at"], format="ISO8601", utc=True).dt.tz_localize(None).astype("datetime64[s]")
+    )
+    frame["follow_up_done"] = frame["follow_up_done"].fillna(False).astype(bool)
+    for col in ("visit_id", "obs_id"):
         frame[col] = pd.array(pd.to_numeric(frame[col]), dtype="Int64")
     return frame
 

@@ -143,3 +143,29 @@ def test_geometry_blob_round_trip_with_envelope():
     with_env = blob[:3] + bytes((blob[3] | 0x02,)) + blob[4:8] + b"\0" * 32 + blob[8:]
     assert _gpkg.decode([with_env])[0].equals(poly)
     assert _gpkg.decode([None])[0] is None
+
+
+def test_visits_link_to_observations_written_in_the_same_change(store):
+    obs = make_observations([("A", "2022-05-01", "occupied", "Neuer Laden")]).drop(columns="obs_id")
+    visits = pd.DataFrame(
+        [
+            {"unit_id": "A", "visited_on": pd.Timestamp("2022-05-01"), "outcome": "status_changed", "obs_index": 0},
+            {"unit_id": "B", "visited_on": pd.Timestamp("2022-05-01"), "outcome": "follow_up",
+             "follow_up_on": pd.Timestamp("2022-05-15"), "note": "Eigentümer zurückrufen"},
+        ]
+    )
+    result = store.write(ChangeSet(observations=obs, visits=visits))
+    reg = store.read()
+    assert list(reg.visits["obs_id"].astype("Int64")) == [result.obs_ids[0], pd.NA]
+    assert reg.visits["follow_up_on"].iloc[1] == pd.Timestamp("2022-05-15")
+    assert not reg.visits["follow_up_done"].any()
+    store.write(ChangeSet(follow_ups_done=[result.visit_ids[1]]))
+    assert store.read().visits["follow_up_done"].tolist() == [False, True]
+
+
+def test_visit_with_unknown_outcome_is_refused(store):
+    before = digest(store.path)
+    bad = pd.DataFrame([{"unit_id": "A", "visited_on": pd.Timestamp("2022-05-01"), "outcome": "party"}])
+    with pytest.raises(StoreError):
+        store.write(ChangeSet(visits=bad))
+    assert digest(store.path) == before

@@ -58,9 +58,7 @@ Every figure describes the state of OpenStreetMap, not of the city: show
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -75,6 +73,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo._output import emit
 from geo.errors import InputError, QuartiersmonitorError
 
 log = logging.getLogger(__name__)
@@ -1206,38 +1205,10 @@ def run_cli(args: argparse.Namespace) -> int:
         return 2
     for note in stats.attrs.get("notes", []):
         sys.stderr.write(f"Hinweis: {note}\n")
-    _emit(stats, args.format)
+    emit(stats, args.format)
     if args.format == "table":
         sys.stdout.write(f"\nHinweis: {CAVEAT}\n")
     else:
         sys.stderr.write(f"Hinweis: {CAVEAT}\n")
     return 0
 
-
-def _jsonable(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (pd.Timestamp, datetime, date)):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    return value
-
-
-def _emit(frame: pd.DataFrame, fmt: str) -> None:
-    if fmt == "json":
-        records = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    elif fmt == "csv":
-        frame.to_csv(sys.stdout, sep=";", decimal=",", index=False, date_format="%Y-%m-%d")
-    else:
-        shown = frame.copy()
-        shown["date"] = shown["date"].dt.strftime("%Y-%m-%d")
-        shown["footprint_m2"] = shown["footprint_m2"].map(lambda v: f"{v:,.0f}".replace(",", "."))
-        for col in ("added", "removed", "changed", "geometry_changed", "use_changed"):
-            shown[col] = shown[col].map(lambda v: "–" if pd.isna(v) else str(int(v)))
-        with pd.option_context("display.max_columns", None, "display.width", 200):
-            sys.stdout.write(shown.to_string(index=False) + "\n")

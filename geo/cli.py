@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from geo import buildings, settings
+from geo._output import emit
 from geo.errors import ImportRejected, QuartiersmonitorError
 
 
@@ -106,35 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (pd.Timestamp, date)):
-        return value.strftime("%Y-%m-%d")
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    return value
-
-
-def _emit(frame: pd.DataFrame, fmt: str) -> None:
-    if fmt == "json":
-        records = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    elif fmt == "csv":
-        frame.to_csv(sys.stdout, sep=";", decimal=",", index=False, date_format="%Y-%m-%d")
-    else:
-        shown = frame.copy()
-        for col in ("vacancy_rate", "vacancy_rate_area"):
-            if col in shown:
-                shown[col] = shown[col].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}")
-        for col in shown.columns:
-            if pd.api.types.is_datetime64_any_dtype(shown[col]):
-                shown[col] = shown[col].dt.strftime("%Y-%m-%d")
-        with pd.option_context("display.max_columns", None, "display.width", 200):
-            sys.stdout.write(shown.to_string(index=False) + "\n")
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     from geo.io import build_demo_store
 
@@ -208,7 +179,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from geo.store import open_store
 
     register = open_store(args.store).read()
-    _emit(stats(register, at=args.at, by=args.by), args.format)
+    emit(stats(register, at=args.at, by=args.by), args.format)
     return 0
 
 
@@ -217,7 +188,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     from geo.store import open_store
 
     register = open_store(args.store).read()
-    _emit(
+    emit(
         timeline(register, freq=args.freq, start=args.start, end=args.end, by=args.by), args.format
     )
     return 0

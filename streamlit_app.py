@@ -17,6 +17,7 @@ pages = [
     st.Page("pages/uebersicht.py", title="Übersicht", icon=":material/dashboard:", default=True),
     st.Page("pages/karte.py", title="Karte", icon=":material/map:"),
     st.Page("pages/entwicklung.py", title="Entwicklung", icon=":material/trending_up:"),
+    st.Page("pages/osm.py", title="OpenStreetMap", icon=":material/storefront:"),
     st.Page("pages/daten.py", title="Daten", icon=":material/database:"),
     st.Page("pages/praesentation.py", title="Präsentation", icon=":material/slideshow:"),
 ]

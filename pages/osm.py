@@ -1,0 +1,189 @@
+"""OpenStreetMap: businesses from OSM next to the register -- fetch (online, saved) or file, map, lists, take over.
+
+Thin page: loading and caching are in :mod:`geo.osm`, matching and the lists in
+:mod:`geo.matching`, the map in :mod:`geo.osm_maps`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import maps, matching, osm, osm_maps, views
+from geo.errors import QuartiersmonitorError
+from pages import _filters, _ui
+
+FIELDS = ("quarter", "ortsteil", "at", "basemap")
+FLASH = "qm_osm_flash"
+SOURCES = {
+    "online": "OpenStreetMap (online, mit gespeichertem Zwischenstand)",
+    "file": "Datei (.osm, .geojson, .gpkg)",
+}
+
+h = _ui.load()
+_ui.page_header(
+    "OpenStreetMap",
+    h,
+    caption="Betriebe aus OpenStreetMap neben dem Register: was im Register fehlt und wo sich beide "
+    f"widersprechen. Daten {osm.ATTRIBUTION}.",
+)
+filters = _filters.filter_widgets(h, FIELDS, page=__file__)
+try:
+    area, polygon = osm.area_polygon(
+        h.register.boundaries, quarter=filters.quarter, ortsteil=filters.ortsteil
+    )
+except QuartiersmonitorError as exc:
+    _ui.show_error(exc)
+    st.stop()
+if flash := st.session_state.pop(FLASH, None):
+    st.success(flash[0])
+    st.dataframe(flash[1], hide_index=True, width="stretch")
+
+
+@st.cache_data(max_entries=4, show_spinner="Datei wird gelesen …")
+def _from_file(
+    data: bytes | None, name: str | None, path: str | None, stamp: float | None, area: str, _poly: object
+) -> gpd.GeoDataFrame:
+    if data is None:
+        return osm.load_businesses(path or "", polygon=_poly)
+    return osm.load_businesses_upload(data, name or "upload.osm", polygon=_poly)
+
+
+def _osm_data() -> gpd.GeoDataFrame | None:
+    """The OSM businesses of the area: fetched now, saved earlier, or from a file."""
+    source = st.radio(
+        "Quelle der OSM-Daten", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="osm_source"
+    )
+    if source == "file":
+        upload = st.file_uploader(
+            "OSM-Datei hochladen", type=["osm", "xml", "geojson", "json", "gpkg"], key="osm_upload"
+        )
+        path = st.text_input("… oder Pfad einer Datei auf dem Server", key="osm_path").strip()
+        if upload is None and not path:
+            st.info("OSM-XML (z. B. aus JOSM oder overpass-turbo), GeoJSON oder GeoPackage wählen.")
+            return None
+        try:
+            stamp = (
+                Path(path).expanduser().stat().st_mtime
+                if path and Path(path).expanduser().is_file()
+                else None
+            )
+            data = (upload.getvalue(), upload.name, None) if upload is not None else (None, None, path)
+            return _from_file(*data, stamp, area, polygon)
+        except QuartiersmonitorError as exc:
+            _ui.show_error(exc)
+            return None
+    if st.button("OSM-Daten abrufen", type="primary", key="osm_fetch", help=f"Betriebe in {area} neu laden"):
+        try:
+            with st.spinner(f"OpenStreetMap-Daten für {area} werden abgerufen …"):
+                fetched = osm.fetch_businesses(polygon, area_name=area, refresh=True)
+        except QuartiersmonitorError as exc:
+            _ui.show_error(exc)
+            return None
+        if fetched.attrs.get("notice"):
+            st.warning(fetched.attrs["notice"])
+        return fetched
+    try:
+        cached = osm.cached_businesses(area)
+    except QuartiersmonitorError as exc:
+        _ui.show_error(exc)
+        return None
+    if cached is None:
+        st.info(
+            f"Für {area} liegt noch kein Zwischenstand vor. „OSM-Daten abrufen“ lädt die Betriebe aus "
+            "OpenStreetMap (Internet nötig); ohne Internet arbeitet die App mit dem Register weiter."
+        )
+        return None
+    return cached[0]
+
+
+businesses = _osm_data()
+if businesses is None:
+    st.stop()
+st.caption(
+    f"{area}: {views.fmt_int(len(businesses))} Betriebe und Leerstände in OSM · {osm.source_note(businesses)}"
+)
+at = filters.date_at()
+try:
+    comparison = matching.compare_with_osm(h.register, businesses, at=at)
+except QuartiersmonitorError as exc:
+    _ui.show_error(exc)
+    st.stop()
+st.caption(
+    f"Registerstand am {views.fmt_date(at)}; gleiche Stelle: höchstens {comparison.tolerance_m:.0f} m Abstand, "
+    f"gleicher Name: Ähnlichkeit ab {comparison.name_threshold:.0f} von 100."
+)
+st.caption(maps.BASEMAP_NOTE)
+st_folium(
+    osm_maps.comparison_map(comparison, boundaries=h.register.boundaries, basemap=filters.basemap),
+    key="osm_map",
+    height=520,
+    use_container_width=True,
+    returned_objects=[],
+)
+
+
+@st.fragment
+def lists(comparison: matching.OSMComparison, public: bool) -> None:
+    """One table per list with checkboxes, and the action that takes the ticked rows over."""
+    selected: dict[str, pd.DataFrame] = {}
+    for kind, frame in comparison.lists().items():
+        st.subheader(f"{matching.KINDS[kind]} ({len(frame)})")
+        if frame.empty:
+            st.caption("Keine Einträge.")
+            continue
+        table = matching.review_table(frame)
+        edited = st.data_editor(
+            table,
+            key=f"osm_edit_{kind}",
+            hide_index=True,
+            width="stretch",
+            disabled=[c for c in table.columns if c != "Übernehmen"],
+            column_config={
+                "Übernehmen": st.column_config.CheckboxColumn("Übernehmen", help="als Beobachtung übernehmen")
+            },
+        )
+        selected[kind] = frame.loc[edited.index[edited["Übernehmen"].to_numpy(dtype=bool)]]
+    count = sum(len(f) for f in selected.values())
+    if public:
+        st.caption("Präsentationsmodus: Übernehmen ist ausgeschaltet.")
+        return
+    today = date.today()
+    default_day = min(comparison.data_date.date(), today) if comparison.data_date is not None else today
+    left, right = st.columns(2)
+    observed_on = left.date_input(
+        "Datum der Beobachtungen",
+        value=default_day,
+        max_value=today,
+        format="DD.MM.YYYY",
+        key="osm_day",
+        help="Vorgabe: Stand der OSM-Daten",
+    )
+    recorded_by = right.text_input("Erfasst von (intern)", key="osm_by")
+    st.caption(
+        "Übernommen wird mit Sicherheit „gemeldet“ und der Quelle OpenStreetMap; Betriebe, die im Register "
+        "fehlen, werden als neue Einheiten (Kennung OSM-…) angelegt."
+    )
+    if st.button(
+        f"Als Beobachtungen übernehmen ({count})", type="primary", disabled=count == 0, key="osm_apply"
+    ):
+        try:
+            with st.spinner("Wird ins Register geschrieben …"):
+                result = matching.apply_to_register(
+                    h.store, selected, observed_on=observed_on, recorded_by=recorded_by
+                )
+        except QuartiersmonitorError as exc:
+            _ui.show_error(exc)
+            return
+        st.session_state[FLASH] = (result.summary, result.table())
+        for kind in matching.KINDS:  # the ticks refer to rows of the old lists
+            st.session_state.pop(f"osm_edit_{kind}", None)
+        st.rerun(scope="app")
+
+
+lists(comparison, filters.presentation)

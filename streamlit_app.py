@@ -18,6 +18,7 @@ pages = [
     st.Page("pages/karte.py", title="Karte", icon=":material/map:"),
     st.Page("pages/entwicklung.py", title="Entwicklung", icon=":material/trending_up:"),
     st.Page("pages/osm.py", title="OpenStreetMap", icon=":material/storefront:"),
+    st.Page("pages/bericht.py", title="Bericht", icon=":material/picture_as_pdf:"),
     st.Page("pages/daten.py", title="Daten", icon=":material/database:"),
     st.Page("pages/praesentation.py", title="Präsentation", icon=":material/slideshow:"),
 ]

@@ -7,6 +7,7 @@ that cannot be read or written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -49,8 +50,15 @@ def _format_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+#: Subcommands whose modules are slow to import (reportlab, matplotlib, osmnx):
+#: their parsers are built only when the subcommand is called.
+_LAZY: dict[str, tuple[str, str]] = {
+    "report": ("geo.report", "Zeitraumbericht als PDF für Beirat und Stadt"),
+}
+
+
+def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand (``load``: lazy subcommands to build fully)."""
     parser = argparse.ArgumentParser(
         prog="python -m geo",
         description="Quartiersmonitor: Gewerbeleerstand und Standortentwicklung "
@@ -103,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     _format_arg(p)
 
     buildings.add_cli(sub)
+    for name, (module, help_text) in _LAZY.items():
+        if name in load:
+            importlib.import_module(module).add_cli(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -207,9 +220,12 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(load=[a for a in argv[:1] if a in _LAZY])
     args = parser.parse_args(argv)
     try:
+        if args.command in _LAZY:
+            return importlib.import_module(_LAZY[args.command][0]).run_cli(args)
         return _COMMANDS[args.command](args)
     except QuartiersmonitorError as exc:
         # every error of ours names what was wrong and how to fix it: no traceback

@@ -9,7 +9,9 @@ import streamlit as st
 
 from geo import report, views
 from geo.errors import QuartiersmonitorError
-from pages import _ui
+from pages import _router, _ui
+
+_router.ensure(__file__)
 
 KINDS = ("Halbjahr", "Jahr", "Quartal", "frei")
 

@@ -12,7 +12,9 @@ from geo import settings, views
 from geo.errors import QuartiersmonitorError
 from geo.io import export_frame
 from geo.store import open_store, reset_demo_store
-from pages import _filters, _ui
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "street", "statuses", "use_classes", "at")
 FLASH = "qm_data_flash"

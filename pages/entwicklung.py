@@ -9,7 +9,9 @@ import streamlit as st
 
 from geo import charts, views
 from geo.errors import QuartiersmonitorError
-from pages import _filters, _ui
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "use_classes", "at")
 FREQS = {"year": "Jahr", "quarter": "Quartal", "month": "Monat"}

@@ -15,7 +15,9 @@ from geo import charts, maps, views
 from geo.errors import QuartiersmonitorError
 from geo.io import record_observation
 from geo.model import CONFIDENCE_LABELS, STATUS_LABELS, STATUSES
-from pages import _filters, _ui
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
 
 SELECTED = "qm_unit"
 QUERY = "qm_unit_query"

@@ -16,7 +16,9 @@ from streamlit_folium import st_folium
 
 from geo import maps, matching, osm, osm_maps, views
 from geo.errors import QuartiersmonitorError
-from pages import _filters, _ui
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "at", "basemap")
 FLASH = "qm_osm_flash"

@@ -11,7 +11,9 @@ from datetime import date
 import streamlit as st
 
 from geo import charts, views
-from pages import _filters, _ui
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "at", "since")
 BIG = """<style>

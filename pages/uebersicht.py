@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from geo import views
-from pages import _filters, _ui
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "use_classes", "at")
 

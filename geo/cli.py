@@ -54,6 +54,7 @@ def _format_arg(p: argparse.ArgumentParser) -> None:
 #: their parsers are built only when the subcommand is called.
 _LAZY: dict[str, tuple[str, str]] = {
     "report": ("geo.report", "Zeitraumbericht als PDF für Beirat und Stadt"),
+    "walk": ("geo.outreach", "Begehung planen: Stopps, kürzeste Route, Laufzettel/GPX/GeoPackage/JSON"),
 }
 
 

@@ -22,6 +22,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/uebersicht.py", "Übersicht", ":material/dashboard:"),
     ("pages/karte.py", "Karte", ":material/map:"),
     ("pages/entwicklung.py", "Entwicklung", ":material/trending_up:"),
+    ("pages/begehung.py", "Begehung planen", ":material/directions_walk:"),
+    ("pages/besuch.py", "Besuche erfassen", ":material/fact_check:"),
     ("pages/osm.py", "OpenStreetMap", ":material/storefront:"),
     ("pages/bericht.py", "Bericht", ":material/picture_as_pdf:"),
     ("pages/daten.py", "Daten", ":material/database:"),

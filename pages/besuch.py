@@ -1,0 +1,151 @@
+"""Besuche erfassen: record each stop's outcome on the way (phone-friendly), take over QField data, follow-ups.
+
+Thin page: every visit is written by :func:`geo.outreach.log_visit` or
+:func:`geo.outreach.import_qfield`. The planned walk comes from the page
+„Begehung planen“ (``st.session_state["qm_walk"]``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from geo import outreach, views
+from geo.errors import QuartiersmonitorError
+from geo.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
+from pages import _filters, _router, _ui
+
+_router.ensure(__file__)
+
+WALK_KEY = "qm_walk"
+STOP_KEY = "v_stop"
+NEXT_KEY = "v_next"
+FLASH = "v_flash"
+QFLASH = "v_qflash"
+
+h = _ui.load()
+_ui.page_header("Besuche erfassen", h, caption="Je Stopp das Ergebnis eintragen – auch unterwegs auf dem Handy.")
+if (st.session_state.get(_filters.FILTERS_KEY) or views.Filters()).presentation:
+    st.info("Präsentationsmodus: Erfassen ist ausgeschaltet.")
+    st.stop()
+walk: outreach.OutreachWalk | None = st.session_state.get(WALK_KEY)
+
+
+def _md(text: Any) -> str:
+    """Plain text for markdown (names and notes are user input)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", "" if text is None else str(text))
+
+
+def choose_unit() -> tuple[str | None, str | None, list[str]]:
+    """The unit to record, the walk id (for planned stops) and the stop order."""
+    modes = (["Stopps der geplanten Begehung"] if walk is not None else []) + ["Beliebige Einheit"]
+    mode = st.radio("Was besuchen?", modes, horizontal=True, key="v_mode")
+    if walk is not None and mode == modes[0]:
+        labels = outreach.stop_labels(walk.plan)
+        if (upcoming := st.session_state.pop(NEXT_KEY, None)) in labels:
+            st.session_state[STOP_KEY] = upcoming
+        unit_id = st.selectbox(walk.title, list(labels), format_func=labels.get, key=STOP_KEY)
+        row = walk.plan.stops.set_index("unit_id").loc[unit_id]
+        st.caption(_md(f"{row.get('reason') or ''} – {row.get('check') or ''}"))
+        return unit_id, walk.walk_id, list(labels)
+    frame = _ui.status_frame(h, views.Filters())
+    hits = views.search_units(frame, st.text_input("Einheit suchen (Kennung, Straße oder Betrieb)", key="v_query"))
+    if hits.empty:
+        st.caption("Einheit suchen, um einen Besuch zu erfassen.")
+        return None, None, []
+    labels = {r["unit_id"]: views.unit_label(r) for r in hits.to_dict("records")}
+    return st.selectbox("Einheit", list(labels), format_func=labels.get, key="v_unit"), None, []
+
+
+@st.fragment
+def visit_form() -> None:
+    """One visit: outcome, changed status or business, follow-up date, note."""
+    st.subheader("Besuch erfassen")
+    if message := st.session_state.pop(FLASH, None):
+        st.success(message)
+    unit_id, walk_id, order = choose_unit()
+    if unit_id is None:
+        return
+    today = date.today()
+    with st.form("v_form", clear_on_submit=True):
+        outcome = st.radio("Ergebnis", list(VISIT_OUTCOME_LABELS), format_func=VISIT_OUTCOME_LABELS.get, index=None,
+                           key="v_outcome")
+        status = st.selectbox("Neuer Status (nur bei Änderung)", [None, *STATUSES], key="v_status",
+                              format_func=lambda s: "unverändert" if s is None else STATUS_LABELS[s])
+        business = st.text_input("Neuer Betrieb (nur bei Änderung)", key="v_business")
+        follow_up = st.date_input("Nachfassen am", value=None, min_value=today, format="DD.MM.YYYY", key="v_follow")
+        note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", key="v_note")
+        visited_on = st.date_input("Besucht am", value=today, max_value=today, format="DD.MM.YYYY", key="v_day")
+        submitted = st.form_submit_button("Besuch speichern", type="primary", use_container_width=True)
+    if not submitted:
+        return
+    if outcome is None:
+        st.warning("Bitte ein Ergebnis wählen.")
+        return
+    try:
+        logged = outreach.log_visit(
+            h.store, unit_id=unit_id, visited_on=visited_on, outcome=outcome, status=status,
+            business_name=business, follow_up_on=follow_up, note=note, walk_id=walk_id,
+        )
+    except QuartiersmonitorError as exc:
+        _ui.show_error(exc)
+        return
+    extra = " mit neuer Beobachtung" if logged.obs_id is not None else ""
+    st.session_state[FLASH] = f"Besuch bei {unit_id}{extra} gespeichert."
+    if unit_id in order and order.index(unit_id) + 1 < len(order):
+        st.session_state[NEXT_KEY] = order[order.index(unit_id) + 1]
+    st.rerun()
+
+
+@st.fragment
+def qfield() -> None:
+    """Take over the filled-in visit table of a QField GeoPackage."""
+    st.subheader("QField-GeoPackage übernehmen")
+    if message := st.session_state.pop(QFLASH, None):
+        st.success(message)
+    upload = st.file_uploader("Ausgefülltes GeoPackage der Begehung (.gpkg)", type=["gpkg"], key="v_qfield")
+    if upload is None or not st.button("Übernehmen", key="v_import"):
+        return
+    try:
+        result = outreach.import_qfield(h.store, upload.getvalue())
+    except outreach.VisitImportRejected as exc:
+        st.error(str(exc).split(" – ")[0] + ". Bitte in QField korrigieren und erneut hochladen.")
+        st.dataframe(exc.errors, hide_index=True, width="stretch")
+        return
+    except QuartiersmonitorError as exc:
+        _ui.show_error(exc)
+        return
+    st.session_state[QFLASH] = result.summary
+    st.rerun()
+
+
+@st.fragment
+def follow_ups() -> None:
+    """Follow-ups due this week and overdue ones, each with an „erledigt“ button."""
+    st.subheader("Nachfassen diese Woche")
+    due = outreach.due_follow_ups(_ui.load().register, week_of=date.today())
+    if due.empty:
+        st.caption("Keine offenen Termine für diese Woche.")
+        return
+    for row in due.head(60).to_dict("records"):
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            late = " · **überfällig**" if row["overdue"] else ""
+            left.markdown(f"**{_md(row['label'])}** – fällig {views.fmt_date(row['follow_up_on'])}{late}")
+            left.caption(_md(f"{row['state']} · Besuch {views.fmt_date(row['visited_on'])}: {row['outcome_label']}"
+                             + (f" · {row['note']}" if row.get("note") else "")))
+            if right.button("erledigt", key=f"v_done_{row['visit_id']}", use_container_width=True):
+                try:
+                    outreach.mark_follow_up_done(h.store, [int(row["visit_id"])])
+                except QuartiersmonitorError as exc:
+                    _ui.show_error(exc)
+                    return
+                st.rerun()
+
+
+visit_form()
+qfield()
+follow_ups()

@@ -73,8 +73,9 @@ def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentPars
 
     p = sub.add_parser("boundaries", help="amtliche Ortsteilgrenzen laden, Zuordnung neu ableiten")
     _store_arg(p)
-    p.add_argument("file", type=Path, help="Polygonebene (GeoJSON, GeoPackage, Shapefile-ZIP)")
+    p.add_argument("file", type=Path, nargs="?", help="Polygonebene (GeoJSON, GeoPackage, Shapefile-ZIP)")
     p.add_argument("--name-column", default=None, help="Spalte mit dem Ortsteilnamen")
+    p.add_argument("--osm", action="store_true", help="statt einer Datei: Grenzen online aus OpenStreetMap (osmnx)")
 
     p = sub.add_parser("import", help="Liste von Gewerbeeinheiten importieren")
     p.add_argument("file", type=Path, help="CSV, XLSX, GeoJSON, GeoPackage oder Shapefile-ZIP")
@@ -129,15 +130,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_boundaries(args: argparse.Namespace) -> int:
-    from geo.areas import load_boundaries
+    from geo.areas import boundaries_from_osm, load_boundaries
+    from geo.errors import InputError
     from geo.io import replace_boundaries
     from geo.store import open_store
 
+    if (args.file is None) == (not args.osm):
+        raise InputError("Entweder eine Grenzdatei angeben oder --osm, nicht beides und nicht keins.")
     store = open_store(args.store)
-    boundaries = load_boundaries(args.file, name_column=args.name_column)
+    if args.osm:
+        boundaries, source = boundaries_from_osm(), "OpenStreetMap"
+    else:
+        boundaries, source = load_boundaries(args.file, name_column=args.name_column), args.file.name
     counts = replace_boundaries(store, boundaries)
     print(
-        f"{len(boundaries)} Ortsteile aus {args.file.name} geladen; "
+        f"{len(boundaries)} Ortsteile aus {source} geladen; "
         f"{counts['assigned']} Einheiten einem Ortsteil zugeordnet, {counts['unassigned']} außerhalb, "
         f"{counts['changed']} mit geänderter Zuordnung."
     )

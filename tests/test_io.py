@@ -264,3 +264,59 @@ def test_cli_help_for_every_subcommand():
     for sub in ("demo", "boundaries", "import", "export", "stats", "timeline"):
         done = run_cli(sub, "--help")
         assert done.returncode == 0 and "usage" in done.stdout.lower(), sub
+
+
+def test_real_actors_import_with_official_ortsteile(tmp_path, shared_data):
+    """91 real local actors (points with addresses) into a new store, Ortsteile from the official file."""
+    from geo.areas import load_boundaries
+
+    store_path = tmp_path / "actors.gpkg"
+    report = import_file(shared_data / "actors-leipziger-osten.geojson", store=store_path, on_error="skip", today=TODAY)
+    # two rows name the same actor at one address 160 m apart: rejected, everything else imported
+    assert report.rows_read == 91
+    assert report.rows_rejected == 2
+    assert report.units_added == 85
+    store = open_store(store_path)
+    counts = replace_boundaries(store, load_boundaries(shared_data / "ortsteile.geojson"))
+    assert counts["unassigned"] == 0
+    units = store.read().units
+    # the file covers Neustadt-Neuschönefeld and Volkmarsdorf; one actor lies just across in Reudnitz-Thonberg
+    assert units["ortsteil"].value_counts().to_dict() == {
+        "Volkmarsdorf": 49, "Neustadt-Neuschönefeld": 35, "Reudnitz-Thonberg": 1
+    }
+    assert (units["quarter"] == "Leipziger Osten").all()
+    # the approximate outlines placed 3 of the 85 in another Ortsteil than the official file
+    assert counts["changed"] == 3
+
+
+def test_cli_boundaries_from_osm_and_offline(tmp_path, monkeypatch, capsys):
+    """`boundaries --osm` loads outlines through osmnx (stubbed here) and re-derives areas."""
+    import osmnx
+    import shapely
+
+    from geo.cli import main
+
+    store = tmp_path / "register.gpkg"
+    import_file(write_csv(tmp_path / "a.csv", GOOD_ROWS), store=store, today=TODAY)
+
+    def geocode(query, **kwargs):
+        # every Ortsteil of the Osten becomes one big box around Eisenbahnstraße, the rest far away
+        box = (12.39, 51.34, 12.42, 51.36) if query.startswith("Neustadt") else (12.0, 51.0, 12.01, 51.01)
+        return gpd.GeoDataFrame({"display_name": [query]}, geometry=[shapely.box(*box)], crs="EPSG:4326")
+
+    monkeypatch.setattr(osmnx, "geocode_to_gdf", geocode)
+    assert main(["boundaries", "--store", str(store), "--osm"]) == 0
+    assert "2 Einheiten einem Ortsteil zugeordnet" in capsys.readouterr().out
+    units = open_store(store).read().units.set_index("unit_id")
+    assert units.loc["E-1", "ortsteil"] == "Neustadt-Neuschönefeld"
+    assert pd.isna(units.loc["G-1", "ortsteil"])
+
+    def offline(query, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(osmnx, "geocode_to_gdf", offline)
+    before = digest(store)
+    assert main(["boundaries", "--store", str(store), "--osm"]) == 2
+    assert "Fehler:" in capsys.readouterr().err
+    assert digest(store) == before
+    assert main(["boundaries", "--store", str(store)]) == 2

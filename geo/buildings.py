@@ -782,7 +782,9 @@ def _compare(prev: _Prepared, cur: _Prepared) -> pd.DataFrame:
 
 def _group_labels(ortsteil: np.ndarray, quarter: np.ndarray, by: GroupBy) -> np.ndarray:
     values = ortsteil if by == "ortsteil" else quarter
-    return np.array([settings.unassigned_label if v is None else str(v) for v in values], dtype=object)
+    return np.array(
+        [settings.unassigned_label if v is None or pd.isna(v) else str(v) for v in values], dtype=object
+    )
 
 
 def _check_by(by: str) -> GroupBy:

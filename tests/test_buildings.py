@@ -731,3 +731,20 @@ def test_real_snapshots_against_independent_computation() -> None:
         stats["date"].dt.year[stats["group"] == "Volkmarsdorf"]
     )
     assert vd.loc[2020, "buildings"] < 1.1 * vd.loc[2019, "buildings"]
+
+
+def test_events_outside_every_ortsteil_count_as_unassigned(
+    series: list[Path], boundaries: gpd.GeoDataFrame
+) -> None:
+    """Additions/removals of buildings outside the boundaries go to '(ohne Zuordnung)', not 'nan'."""
+    snapshots = B.load_snapshots(series)
+    full = B.building_stats(snapshots, boundaries)
+    kept = boundaries.iloc[:1]
+    partial = B.building_stats(snapshots, kept)
+    assert set(partial["group"]) == {kept["name"].iloc[0], settings.unassigned_label}
+    for col in ("buildings", "added", "removed", "changed"):
+        whole = full.groupby("date")[col].sum(min_count=1)
+        split = partial.groupby("date")[col].sum(min_count=1)
+        pd.testing.assert_series_equal(whole, split, check_dtype=False)
+    outside = partial[partial["group"] == settings.unassigned_label]
+    assert outside[["added", "removed", "changed"]].fillna(0).to_numpy().sum() > 0

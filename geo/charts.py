@@ -4,6 +4,10 @@ Every function takes a frame computed by :mod:`geo.stats` (or
 :meth:`geo.register.Register.unit_history`) and returns an
 :class:`altair.Chart`; data are aggregated here so that charts stay small
 whatever the number of units.
+
+Every chart carries the German number and date locale (:data:`DE_LOCALE`,
+Vega's ``config.locale``): decimal comma, thousands point, ``20 %``, German
+month names. ``presentation=True`` enlarges all text for the projector.
 """
 
 from __future__ import annotations
@@ -16,6 +20,44 @@ from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 _DAYS_PER_MONTH = 30.4375
 
+#: German number and time locale for Vega (d3-format / d3-time-format definitions).
+DE_LOCALE: dict = {
+    "number": {
+        "decimal": ",",
+        "thousands": ".",
+        "grouping": [3],
+        "currency": ["", "\u00a0€"],
+        "percent": "\u00a0%",
+    },
+    "time": {
+        "dateTime": "%A, %e. %B %Y, %X",
+        "date": "%d.%m.%Y",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
+        "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+        "months": [
+            "Januar", "Februar", "März", "April", "Mai", "Juni",
+            "Juli", "August", "September", "Oktober", "November", "Dezember",
+        ],
+        "shortMonths": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
+    },
+}  # fmt: skip
+
+#: Font sizes (px) of axis labels/titles and legends: normal and for the projector.
+FONT_SIZES: dict[bool, int] = {False: 12, True: 17}
+
+
+def styled(chart: alt.Chart, *, presentation: bool = False) -> alt.Chart:
+    """``chart`` with the German locale and, for the projector, big text."""
+    size = FONT_SIZES[presentation]
+    chart = chart.configure(locale=DE_LOCALE)
+    if not presentation:
+        return chart
+    return chart.configure_axis(labelFontSize=size, titleFontSize=size).configure_legend(
+        labelFontSize=size, titleFontSize=size, symbolSize=180
+    )
+
 
 def _status_scale() -> alt.Scale:
     return alt.Scale(
@@ -23,7 +65,7 @@ def _status_scale() -> alt.Scale:
     )
 
 
-def vacancy_rate_chart(timeline: pd.DataFrame, *, height: int = 320) -> alt.Chart:
+def vacancy_rate_chart(timeline: pd.DataFrame, *, height: int = 320, presentation: bool = False) -> alt.Chart:
     """Vacancy rate per period end, one line per group (:func:`geo.stats.timeline`)."""
     data = pd.DataFrame(
         {
@@ -35,26 +77,27 @@ def vacancy_rate_chart(timeline: pd.DataFrame, *, height: int = 320) -> alt.Char
             "Einheiten": timeline["units"].astype(int),
         }
     )
-    return (
+    chart = (
         alt.Chart(data)
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(size=90 if presentation else 30), strokeWidth=3 if presentation else 2)
         .encode(
-            x=alt.X("Stichtag:T", title=None, axis=alt.Axis(format="%Y")),
-            y=alt.Y("Leerstandsquote:Q", title="Leerstandsquote", axis=alt.Axis(format="%")),
+            x=alt.X("Stichtag:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+            y=alt.Y("Leerstandsquote:Q", title="Leerstandsquote", axis=alt.Axis(format=".0%")),
             color=alt.Color("Gebiet:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=[
                 alt.Tooltip("Gebiet:N"),
                 alt.Tooltip("Periode:N"),
                 alt.Tooltip("Leerstandsquote:Q", format=".1%"),
-                alt.Tooltip("leer:Q"),
-                alt.Tooltip("Einheiten:Q"),
+                alt.Tooltip("leer:Q", format=",d"),
+                alt.Tooltip("Einheiten:Q", format=",d"),
             ],
         )
         .properties(height=height)
     )
+    return styled(chart, presentation=presentation)
 
 
-def events_chart(timeline: pd.DataFrame, *, height: int = 300) -> alt.Chart:
+def events_chart(timeline: pd.DataFrame, *, height: int = 300, presentation: bool = False) -> alt.Chart:
     """New settlements and closures per period as grouped bars (:func:`geo.stats.timeline`, one group)."""
     grouped = (
         timeline.groupby("period", sort=True)[["new_settlements", "closures"]].sum().reset_index()
@@ -64,11 +107,12 @@ def events_chart(timeline: pd.DataFrame, *, height: int = 300) -> alt.Chart:
         {"new_settlements": "Neuansiedlungen", "closures": "Schließungen"}
     )
     data = data.rename(columns={"period": "Periode"})
-    return (
+    upright = data["Periode"].nunique() <= 14
+    chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("Periode:N", title=None),
+            x=alt.X("Periode:N", title=None, axis=alt.Axis(labelAngle=0 if upright else -45)),
             xOffset=alt.XOffset("Art:N"),
             y=alt.Y("Anzahl:Q", title="Anzahl"),
             color=alt.Color(
@@ -79,10 +123,11 @@ def events_chart(timeline: pd.DataFrame, *, height: int = 300) -> alt.Chart:
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=["Periode:N", "Art:N", "Anzahl:Q"],
+            tooltip=["Periode:N", "Art:N", alt.Tooltip("Anzahl:Q", format=",d")],
         )
         .properties(height=height)
     )
+    return styled(chart, presentation=presentation)
 
 
 def duration_bins(spells: pd.DataFrame, *, bin_months: int = 6) -> pd.DataFrame:
@@ -99,11 +144,11 @@ def duration_bins(spells: pd.DataFrame, *, bin_months: int = 6) -> pd.DataFrame:
 
 
 def duration_histogram(
-    spells: pd.DataFrame, *, bin_months: int = 6, height: int = 300
+    spells: pd.DataFrame, *, bin_months: int = 6, height: int = 300, presentation: bool = False
 ) -> alt.Chart:
     """Distribution of vacancy durations (:func:`geo.stats.vacancy_spells`), ongoing and ended stacked."""
     data = duration_bins(spells, bin_months=bin_months)
-    return (
+    chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
@@ -116,14 +161,15 @@ def duration_histogram(
                 scale=alt.Scale(domain=["laufend", "beendet"], range=["#d73027", "#fdae61"]),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=["Dauer:N", "Stand:N", "Anzahl:Q"],
+            tooltip=["Dauer:N", "Stand:N", alt.Tooltip("Anzahl:Q", format=",d")],
         )
         .properties(height=height)
     )
+    return styled(chart, presentation=presentation)
 
 
 def unit_timeline_chart(
-    history: pd.DataFrame, *, until: pd.Timestamp | str | None = None, height: int = 90
+    history: pd.DataFrame, *, until: pd.Timestamp | str | None = None, height: int = 40
 ) -> alt.Chart:
     """A unit's status over time as coloured spans (:meth:`Register.unit_history`, superseded rows left out)."""
     hist = history.loc[~history["superseded"].astype(bool)].sort_values("observed_on")
@@ -141,14 +187,19 @@ def unit_timeline_chart(
             .to_numpy(),
         }
     )
-    return (
+    chart = (
         alt.Chart(data)
         .mark_bar(height=28)
         .encode(
-            x=alt.X("von:T", title=None),
+            x=alt.X("von:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False)),
             x2="bis:T",
             color=alt.Color(
-                "Status:N", scale=_status_scale(), legend=alt.Legend(orient="bottom", title=None)
+                "Status:N",
+                scale=_status_scale(),
+                legend=alt.Legend(
+                    orient="bottom", title=None, direction="horizontal", offset=6,
+                    values=[STATUS_LABELS[s] for s in STATUSES if STATUS_LABELS[s] in set(data["Status"])],
+                ),
             ),
             tooltip=[
                 alt.Tooltip("von:T", format="%d.%m.%Y"),
@@ -157,8 +208,10 @@ def unit_timeline_chart(
                 "Betrieb:N",
             ],
         )
-        .properties(height=height)
+        # Streamlit clips a low chart to its plot height; "padding" keeps the legend inside
+        .properties(height=height, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
+    return styled(chart)
 
 
 def change_counts(compared: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,11 @@
   :func:`history_table`, :func:`longest_vacant_table`, :func:`search_units` --
   figures and tables with German labels;
 * :func:`plan_upload`, :func:`import_upload`, :func:`export_bytes` -- the data
-  page's import and export steps.
+  page's import and export steps;
+* :func:`figure`, :func:`figure_name` -- the app's charts and maps as
+  matplotlib figures (:mod:`geo.figures`) for download as PNG or SVG;
+* :func:`german_style`, :func:`markdown_table` -- tables in German number
+  format (decimal comma) and light key-value tables.
 
 Public views (presentation mode, public export) never contain
 :data:`geo.model.PERSONAL_COLUMNS` or :data:`geo.model.INTERNAL_COLUMNS`.
@@ -40,6 +44,7 @@ from geo.model import (
     STATUS_LABELS,
     STATUSES,
     USE_CLASS_LABELS,
+    WZ_SECTIONS,
 )
 from geo.register import Register
 from geo.stats import compare, events, longest_vacant, stats, status_at, vacancy_spells
@@ -113,6 +118,58 @@ def fmt_months(days: Any) -> str:
     if days < 61:
         return f"{days:.0f} Tage"
     return f"{days / 30.4375:.1f} Monate".replace(".", ",")
+
+
+def sector_text(code: Any) -> str:
+    """German label of a sector code: a use class (``"craft"`` -> ``"Handwerk"``) or a WZ 2008
+    section (``"G"`` -> ``"G Handel, Kfz-Reparatur"``); missing -> ``"–"``."""
+    if _missing(code) or str(code).strip() == "":
+        return "–"
+    text = str(code).strip()
+    if text in USE_CLASS_LABELS or text.upper() in WZ_SECTIONS:
+        from geo.figures import sector_label  # matplotlib only when needed
+
+        return sector_label(text)
+    return text
+
+
+def german_style(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
+    """``frame`` as a pandas Styler in German number format for ``st.dataframe``.
+
+    Decimal comma, thousands point, ``"–"`` for missing values; columns stay
+    numeric, so sorting in the table still works. ``formats`` maps columns to
+    Python format strings (e.g. ``"{:.1f} %"``); other float columns get one
+    decimal, integer columns none.
+    """
+    formats = dict(formats or {})
+    for col in frame.columns:
+        if col in formats:
+            continue
+        if pd.api.types.is_float_dtype(frame[col]):
+            formats[col] = "{:.1f}"
+        elif pd.api.types.is_integer_dtype(frame[col]):
+            formats[col] = "{:,.0f}"
+    return frame.style.format(formats, na_rep="–", decimal=",", thousands=".")
+
+
+def _md_cell(value: Any) -> str:
+    text = "–" if _missing(value) else str(value)
+    text = text.replace("\\", "\\\\").replace("\n", " ")
+    for ch in "|*_`[]<>#~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table with every cell escaped (user input must not format or break it).
+
+    Much lighter in the browser than ``st.dataframe`` for a few key-value rows.
+    Missing values (None, NaN) are shown as ``"–"``, empty strings stay empty.
+    """
+    head = "| " + " | ".join(_md_cell(c) if c else " " for c in columns) + " |"
+    rule = "|" + "|".join(":--" for _ in columns) + "|"
+    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join([head, rule, *body])
 
 
 def unit_address(row: Mapping[str, Any]) -> str:
@@ -391,6 +448,47 @@ class KeyFigure:
     delta: str | None
     delta_color: Literal["normal", "inverse", "off"]
     help: str
+    delta_arrow: Literal["auto", "up", "down", "off"] = "auto"
+
+
+def _neutral_zero(figure: KeyFigure) -> KeyFigure:
+    """A change of zero (``±0``) shown grey and without an arrow (not as a red "up")."""
+    if figure.delta is not None and figure.delta.startswith("±"):
+        return replace(figure, delta_color="off", delta_arrow="off")
+    return figure
+
+
+def register_counts(register: Register, *, at: date) -> dict[str, int]:
+    """Units of ``register`` on ``at``: all, with known status (as in the key figures), demolished, unknown, not yet observed."""
+    status = status_at(register, at)["status"].astype(object)
+    counts = status.value_counts()
+    total = len(status)
+    demolished = int(counts.get("demolished", 0))
+    unknown = int(counts.get("unknown", 0))
+    unobserved = int(status.isna().sum())
+    return {
+        "total": total,
+        "known": total - demolished - unknown - unobserved,
+        "demolished": demolished,
+        "unknown": unknown,
+        "unobserved": unobserved,
+    }
+
+
+def counts_note(register: Register, *, at: date) -> str:
+    """German sentence explaining how the number of units in the register relates to the key figure „Gewerbeeinheiten“."""
+    c = register_counts(register, at=at)
+    rest = [
+        f"{fmt_int(n)} {label}"
+        for n, label in ((c["demolished"], "entfallen"), (c["unknown"], "Status unbekannt"),
+                         (c["unobserved"], "am Stichtag noch nicht erfasst"))
+        if n
+    ]
+    text = (
+        f"{fmt_int(c['total'])} Einheiten in der Auswahl, davon {fmt_int(c['known'])} mit bekanntem Status "
+        "am Stichtag (in der Übersicht „Gewerbeeinheiten“)"
+    )
+    return text + (f"; {', '.join(rest)}." if rest else ".")
 
 
 def key_figures(register: Register, *, at: date) -> list[KeyFigure]:
@@ -403,6 +501,7 @@ def key_figures(register: Register, *, at: date) -> list[KeyFigure]:
     def diff(col: str) -> float:
         return float(now[col]) - float(then[col])
 
+    counts = register_counts(register, at=at)
     rate_delta = (
         None
         if _missing(now["vacancy_rate"]) or _missing(then["vacancy_rate"])
@@ -411,13 +510,15 @@ def key_figures(register: Register, *, at: date) -> list[KeyFigure]:
     median_delta = None
     if not (_missing(now["median_vacancy_days"]) or _missing(then["median_vacancy_days"])):
         median_delta = fmt_signed(diff("median_vacancy_days") / 30.4375, digits=1, unit="Mon.")
-    return [
+    figures = [
         KeyFigure(
             "Gewerbeeinheiten",
             fmt_int(now["units"]),
             fmt_signed(diff("units")),
             "off",
-            f"Einheiten mit bekanntem Status (ohne entfallene) am Stichtag; Änderung {ref}.",
+            f"Einheiten mit bekanntem Status (ohne entfallene) am Stichtag; Änderung {ref}. "
+            f"Im Register: {fmt_int(counts['total'])} Einheiten, davon {fmt_int(counts['demolished'])} entfallen, "
+            f"{fmt_int(counts['unknown'])} mit unbekanntem Status, {fmt_int(counts['unobserved'])} noch nicht erfasst.",
         ),
         KeyFigure(
             "Leerstehend",
@@ -455,6 +556,7 @@ def key_figures(register: Register, *, at: date) -> list[KeyFigure]:
             f"Median der am Stichtag laufenden Leerstände; Änderung {ref}.",
         ),
     ]
+    return [_neutral_zero(f) for f in figures]
 
 
 def area_table(
@@ -511,7 +613,11 @@ def view_map_data(register: Register, filters: Filters, *, settlements: bool = T
 
 
 def compare_map_data(register: Register, *, before: date, after: date) -> tuple[MapData, pd.DataFrame]:
-    """Map data and table (without geometry) of the before/after comparison of two dates."""
+    """Map data and table (without geometry) of the before/after comparison of two dates.
+
+    Units are not clustered (a cluster would hide the change classes), and
+    „unverändert“ is a layer of its own, off at first.
+    """
     if before >= after:
         raise InputError(f"„Vorher“ ({fmt_date(before)}) muss vor „Nachher“ ({fmt_date(after)}) liegen.")
     compared = compare(register, before=before, after=after)
@@ -523,6 +629,8 @@ def compare_map_data(register: Register, *, before: date, after: date) -> tuple[
         categories=CHANGE_CATEGORIES,
         legend_title=f"{fmt_date(before)} → {fmt_date(after)}",
         demo=register.meta.get("demo") == "true",
+        cluster=False,
+        hidden=("unchanged",),
     )
     return data, pd.DataFrame(compared.drop(columns="geometry"))
 
@@ -614,7 +722,7 @@ def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> dict[str
             ),
             "seit": fmt_date(r.get("since")),
             "Betrieb": t("business_name"),
-            "Branche": t("sector"),
+            "Branche": sector_text(r.get("sector")),
             "zuletzt beobachtet": fmt_date(r.get("observed_on")),
             "Sicherheit": t("confidence", CONFIDENCE_LABELS),
         },
@@ -634,24 +742,31 @@ def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> dict[str
 def history_table(register: Register, unit_id: str, *, public: bool) -> pd.DataFrame:
     """A unit's full history, oldest first, with German columns (public: no notes, no staff)."""
     hist = register.unit_history(unit_id)
+
+    def text(values: Any, labels: Mapping[str, str] | None = None) -> list[str]:
+        out = []
+        for v in values:
+            if _missing(v) or str(v).strip() == "":
+                out.append("–")
+            else:
+                out.append(labels.get(str(v), str(v)) if labels else str(v))
+        return out
+
     out = pd.DataFrame(
         {
             "Datum": [fmt_date(v) for v in hist["observed_on"]],
-            "Status": [STATUS_LABELS.get(s, s) for s in hist["status"]],
-            "Betrieb": hist["business_name"],
-            "Branche": hist["sector"],
-            "Sicherheit": [
-                CONFIDENCE_LABELS.get(c, c) if isinstance(c, str) else None
-                for c in hist["confidence"]
-            ],
-            "Quelle": hist["source"],
-            "Neuansiedlung": hist["new_settlement"].astype(bool),
-            "ersetzt": hist["superseded"].astype(bool),
+            "Status": text(hist["status"], STATUS_LABELS),
+            "Betrieb": text(hist["business_name"]),
+            "Branche": [sector_text(v) for v in hist["sector"]],
+            "Sicherheit": text(hist["confidence"], CONFIDENCE_LABELS),
+            "Quelle": text(hist["source"]),
+            "Neuansiedlung": hist["new_settlement"].astype(bool).to_numpy(),
+            "ersetzt": hist["superseded"].astype(bool).to_numpy(),
         }
     )
     if not public:
-        out["Notiz"] = hist["note"]
-        out["erfasst von"] = hist["recorded_by"]
+        out["Notiz"] = text(hist["note"])
+        out["erfasst von"] = text(hist["recorded_by"])
     return out
 
 
@@ -782,3 +897,126 @@ def export_bytes(register: Register, *, fmt: str, at: date, public: bool) -> byt
         out = Path(folder) / f"export.{fmt}"
         export_units(register, out, fmt=fmt, at=at, public=public)  # type: ignore[arg-type]
         return out.read_bytes()
+
+
+# -- figures for download ------------------------------------------------------------------
+
+#: Charts and maps offered for download: kind -> file name stem.
+FIGURE_STEMS: dict[str, str] = {
+    "rate": "leerstandsquote",
+    "events": "neuansiedlungen-schliessungen",
+    "duration": "leerstandsdauer",
+    "status_map": "karte-status",
+    "change_map": "karte-vorher-nachher",
+}
+
+#: MIME type of each download format.
+IMAGE_MIME: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml"}
+
+_FREQ_LABELS = {"year": "je Jahr", "quarter": "je Quartal", "month": "je Monat"}
+
+
+def _area_name(filters: Filters) -> str:
+    return filters.ortsteil or filters.quarter or "Leipziger Osten und Grünau"
+
+
+def figure_for(
+    kind: str,
+    register: Register,
+    filters: Filters,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    freq: str = "year",
+    by: str | None = None,
+    bin_months: int = 6,
+    before: date | None = None,
+    after: date | None = None,
+    settlements: bool = True,
+) -> Any:
+    """A chart or map of the app as a matplotlib figure in presentation quality (:mod:`geo.figures`).
+
+    Parameters
+    ----------
+    kind
+        One of :data:`FIGURE_STEMS`: ``rate`` (vacancy rate per ``by`` group),
+        ``events`` (settlements and closures), ``duration`` (vacancy
+        durations in ``bin_months`` classes), ``status_map`` (units by status
+        on the filter date, new settlements ringed unless ``settlements`` is
+        false), ``change_map`` (``before`` / ``after``).
+    register
+        The filtered register (:func:`apply_filters`).
+    filters
+        The view (area, date) for titles and the map frame.
+    start, end
+        Period of the charts (default: first observation, filter date).
+
+    Raises
+    ------
+    InputError
+        Unknown ``kind`` or ``before`` not before ``after``.
+    """
+    from geo import figures
+    from geo.stats import timeline
+
+    demo = register.meta.get("demo") == "true"
+    end = end or filters.date_at()
+    start = start or first_observation(register)
+    period = f"{fmt_date(start)} bis {fmt_date(end)}"
+    area = _area_name(filters)
+    if kind == "rate":
+        frame = timeline(register, freq=freq, start=start, end=end, by=by)  # type: ignore[arg-type]
+        return figures.vacancy_rate_figure(
+            frame, title="Leerstandsquote", subtitle=f"{area} · {_FREQ_LABELS.get(freq, '')} · {period}", demo=demo
+        )
+    if kind == "events":
+        frame = timeline(register, freq=freq, start=start, end=end)  # type: ignore[arg-type]
+        return figures.events_figure(
+            frame,
+            title="Neuansiedlungen und Schließungen",
+            subtitle=f"{area} · {_FREQ_LABELS.get(freq, '')} · {period}",
+            demo=demo,
+        )
+    if kind == "duration":
+        return figures.duration_figure(
+            spells_between(register, start=start, end=end),
+            bin_months=bin_months,
+            subtitle=f"{area} · Leerstände, die {period} begannen · Klassen zu {bin_months} Monaten",
+            demo=demo,
+        )
+    if kind == "status_map":
+        at, since = filters.date_at(), filters.period_start()
+        settled = events(register, kind="settlement", start=since, end=at) if settlements else None
+        return figures.status_map(
+            status_at(register, at),
+            boundaries=register.boundaries,
+            settlements=settled,
+            at=at,
+            quarter=filters.quarter,
+            title=f"Gewerbeeinheiten nach Status – {area}",
+            subtitle=describe(filters),
+            settlements_label=f"Neuansiedlung seit {fmt_date(since)}",
+            demo=demo,
+        )
+    if kind == "change_map":
+        before = before or (pd.Timestamp(end) - pd.DateOffset(years=1)).date()
+        after = after or end
+        if before >= after:
+            raise InputError(f"„Vorher“ ({fmt_date(before)}) muss vor „Nachher“ ({fmt_date(after)}) liegen.")
+        return figures.change_map(
+            compare(register, before=before, after=after),
+            boundaries=register.boundaries,
+            before=before,
+            after=after,
+            quarter=filters.quarter,
+            title=f"Vorher / nachher – {area}",
+            demo=demo,
+        )
+    raise InputError(f"Abbildung '{kind}' unbekannt; möglich: {', '.join(FIGURE_STEMS)}.")
+
+
+def figure_name(kind: str, filters: Filters, fmt: str) -> str:
+    """File name of a downloaded figure, e.g. ``leerstandsquote_grunau_2024-12-31.png``."""
+    area = filters.ortsteil or filters.quarter or "alle"
+    slug = "".join(ch for ch in _german_key(area).replace(" ", "-") if ch.isalnum() or ch == "-")
+    return f"{FIGURE_STEMS.get(kind, kind)}_{slug}_{filters.date_at().isoformat()}.{fmt}"

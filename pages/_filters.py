@@ -68,15 +68,15 @@ def filter_widgets(
         slot, key = next(slots), WIDGET_KEYS[name]
         if name == "quarter":
             _keep_valid(key, opts.quarters)
-            values[name] = slot.selectbox("Quartier", [None, *opts.quarters], key=key, format_func=lambda v: "alle Quartiere" if v is None else v)
+            values[name] = slot.selectbox("Quartier", [None, *opts.quarters], key=key, format_func=lambda v: "alle Quartiere" if v is None else v, placeholder="alle Quartiere")
             opts = views.filter_options(h.register, quarter=values[name])
         elif name == "ortsteil":
             _keep_valid(key, opts.ortsteile)
-            values[name] = slot.selectbox("Ortsteil", [None, *opts.ortsteile], key=key, format_func=lambda v: "alle Ortsteile" if v is None else v)
+            values[name] = slot.selectbox("Ortsteil", [None, *opts.ortsteile], key=key, format_func=lambda v: "alle Ortsteile" if v is None else v, placeholder="alle Ortsteile")
             opts = views.filter_options(h.register, quarter=values.get("quarter", current.quarter), ortsteil=values[name])
         elif name == "street":
             _keep_valid(key, opts.streets)
-            values[name] = slot.selectbox("Straße", [None, *opts.streets], key=key, format_func=lambda v: "alle Straßen" if v is None else v)
+            values[name] = slot.selectbox("Straße", [None, *opts.streets], key=key, format_func=lambda v: "alle Straßen" if v is None else v, placeholder="alle Straßen")
         elif name == "statuses":
             _keep_valid(key, opts.statuses, multi=True)
             values[name] = tuple(slot.multiselect("Status", list(opts.statuses), key=key, format_func=views.STATUS_FILTER_LABELS.get, placeholder="alle"))

@@ -5,7 +5,9 @@ old-style multipage folder until some session has called ``st.navigation``: a
 bookmarked link such as ``/karte?quartier=Grünau`` opened on a freshly started
 server runs ``pages/karte.py`` on its own, without navigation or page config.
 Every page therefore starts with :func:`ensure`, which runs the whole app with
-that page selected when the page file was started directly.
+that page selected when the page file was started directly. (Streamlit still
+shows a "Page not found" notice over the correct page on that very first
+deep link after a server start; later visits are clean.)
 """
 
 from __future__ import annotations
@@ -17,18 +19,28 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: (file, title, icon) of every page, in menu order; the first is the default.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/uebersicht.py", "Übersicht", ":material/dashboard:"),
-    ("pages/karte.py", "Karte", ":material/map:"),
-    ("pages/entwicklung.py", "Entwicklung", ":material/trending_up:"),
-    ("pages/begehung.py", "Begehung planen", ":material/directions_walk:"),
-    ("pages/besuch.py", "Besuche erfassen", ":material/fact_check:"),
-    ("pages/osm.py", "OpenStreetMap", ":material/storefront:"),
-    ("pages/bericht.py", "Bericht", ":material/picture_as_pdf:"),
-    ("pages/daten.py", "Daten", ":material/database:"),
-    ("pages/praesentation.py", "Präsentation", ":material/slideshow:"),
-)
+#: Menu sections with (file, title, icon) of their pages; the first page is the default.
+SECTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "Lage": (
+        ("pages/uebersicht.py", "Übersicht", ":material/dashboard:"),
+        ("pages/karte.py", "Karte", ":material/map:"),
+        ("pages/entwicklung.py", "Entwicklung", ":material/trending_up:"),
+        ("pages/gebaeude.py", "Gebäudebestand", ":material/apartment:"),
+    ),
+    "Vor Ort": (
+        ("pages/begehung.py", "Begehung planen", ":material/directions_walk:"),
+        ("pages/besuch.py", "Besuche erfassen", ":material/fact_check:"),
+        ("pages/osm.py", "OpenStreetMap", ":material/storefront:"),
+    ),
+    "Berichte": (
+        ("pages/bericht.py", "Bericht", ":material/picture_as_pdf:"),
+        ("pages/praesentation.py", "Präsentation", ":material/slideshow:"),
+    ),
+    "Daten": (("pages/daten.py", "Daten", ":material/database:"),),
+}
+
+#: Every page in menu order.
+PAGES: tuple[tuple[str, str, str], ...] = tuple(page for pages in SECTIONS.values() for page in pages)
 
 _ROUTED: ContextVar[bool] = ContextVar("qm_routed", default=False)
 
@@ -39,12 +51,13 @@ def run(*, default: str | None = None) -> None:
     st.set_page_config(page_title="Quartiersmonitor – Leerstand und Standortentwicklung", page_icon="🏬", layout="wide")
     default = default or PAGES[0][0]
     # absolute paths: st.Page resolves relative ones against the script Streamlit started
-    pages = [
-        st.Page(ROOT / path, title=title, icon=icon, default=path == default) for path, title, icon in PAGES
-    ]
+    menu = {
+        section: [st.Page(ROOT / path, title=title, icon=icon, default=path == default) for path, title, icon in pages]
+        for section, pages in SECTIONS.items()
+    }
     token = _ROUTED.set(True)
     try:
-        st.navigation(pages, position="top").run()
+        st.navigation(menu, position="top").run()
     finally:
         _ROUTED.reset(token)
 

@@ -4,7 +4,9 @@ No figures are computed here: everything shown comes from ``geo`` functions.
 Caching: the register is read once per store file version
 (``st.cache_resource`` keyed by path, modification time and size), filtered
 registers likewise; derived frames and map data with ``st.cache_data``. A
-folium map is never cached: it is built per run from cached data.
+folium map is never cached: it is built per run from cached data. Images for
+download (PNG/SVG) are built only when a download button is clicked, and
+cached per file version, filter and options.
 """
 
 from __future__ import annotations
@@ -132,13 +134,19 @@ def metrics(figures: list[views.KeyFigure], *, per_row: int = 3) -> None:
     for start in range(0, len(figures), per_row):
         cols = st.columns(per_row)
         for col, fig in zip(cols, figures[start : start + per_row], strict=False):
-            col.metric(fig.label, fig.value, delta=fig.delta, delta_color=fig.delta_color, help=fig.help, border=True)
+            col.metric(fig.label, fig.value, delta=fig.delta, delta_color=fig.delta_color,
+                       delta_arrow=fig.delta_arrow, help=fig.help, border=True)
 
 
-def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int = 560, clickable: bool = True) -> dict[str, Any]:
-    """Draw a map built per run from cached data; only a click on a unit reruns the page."""
-    st.caption(maps.BASEMAP_NOTE)
-    m = maps.render_map(data, basemap=basemap)
+def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int = 560, clickable: bool = True,
+             legend: str = "full", fit: str = "units", note: bool = True) -> dict[str, Any]:
+    """Draw a map built per run from cached data; only a click on a unit reruns the page.
+
+    ``legend`` and ``fit`` go to :func:`geo.maps.render_map`; ``note`` shows the base-map note above the map.
+    """
+    if note:
+        st.caption(maps.BASEMAP_NOTE)
+    m = maps.render_map(data, basemap=basemap, legend=legend, fit=fit)
     returned = ["last_object_clicked_tooltip"] if clickable else []
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}
 
@@ -158,3 +166,40 @@ def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None,
     """Cached validation of an upload or a server-side file (nothing is written)."""
     source_stamp = Path(source).expanduser().stat().st_mtime if source and Path(source).expanduser().is_file() else None
     return _plan(h.path, h.stamp, data, name, source, source_stamp, as_of, on_error)
+
+
+# -- downloads of charts and maps (PNG/SVG) ------------------------------------------------
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def _image(path: str, stamp: tuple[int, int], key: str, by_status: bool, kind: str,
+           options: tuple[tuple[str, Any], ...], fmt: str) -> bytes:
+    from geo.figures import figure_bytes  # matplotlib only when an image is asked for
+
+    filters = views.Filters.from_key(key)
+    fig = views.figure_for(kind, _filtered(path, stamp, key, by_status), filters, **dict(options))
+    return figure_bytes(fig, fmt=fmt)  # type: ignore[arg-type]
+
+
+def image_downloads(h: Handle, filters: views.Filters, kind: str, *, key: str, by_status: bool = False,
+                    **options: Any) -> None:
+    """Small „PNG“ and „SVG“ buttons for a chart or map (:func:`geo.views.figure_for`), right-aligned.
+
+    The image is made only when a button is clicked (no rerun) and cached per
+    store version, filter and ``options``; ``key`` makes the buttons unique.
+    """
+    cache_key = filters.key()
+    opts = tuple(sorted(options.items()))
+    row = st.container(horizontal=True, horizontal_alignment="right", gap="small")
+    for fmt in ("png", "svg"):
+        row.download_button(
+            fmt.upper(),
+            data=lambda fmt=fmt: _image(h.path, h.stamp, cache_key, by_status, kind, opts, fmt),
+            file_name=views.figure_name(kind, filters, fmt),
+            mime=views.IMAGE_MIME[fmt],
+            on_click="ignore",
+            type="tertiary",
+            icon=":material/download:",
+            key=f"{key}_{fmt}",
+            help=f"Als {fmt.upper()} herunterladen ({'Rastergrafik, 200 dpi' if fmt == 'png' else 'Vektorgrafik'})",
+        )

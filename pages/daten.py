@@ -94,8 +94,8 @@ def import_section() -> None:
 def export_section() -> None:
     st.subheader("Aktuelle Auswahl exportieren")
     register = _ui.filtered(h, view)
-    st.caption(f"{views.describe(view)} · {views.fmt_int(len(register.units))} Einheiten "
-               "(Filter in der Seitenleiste).")
+    st.caption(f"{views.describe(view)} (Filter in der Seitenleiste) · Export: "
+               f"{views.counts_note(register, at=view.date_at())}")
     left, right = st.columns(2)
     fmt = left.radio("Format", list(views.EXPORT_LABELS), format_func=views.EXPORT_LABELS.get, key="d_fmt")
     internal = right.checkbox("interner Export (mit personenbezogenen Daten)", key="d_internal",

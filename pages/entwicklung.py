@@ -1,4 +1,7 @@
-"""Entwicklung: vacancy rate over time, settlements and closures, vacancy durations, before/after."""
+"""Entwicklung: vacancy rate over time, settlements and closures, vacancy durations, before/after.
+
+Every chart and the before/after map can be downloaded as PNG or SVG (made on click).
+"""
 
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ def rate_section() -> None:
     with st.spinner("Zeitreihe wird berechnet …"):
         frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=by)
     st.altair_chart(charts.vacancy_rate_chart(frame), width="stretch")
+    _ui.image_downloads(h, view, "rate", key="e_rate_img", start=start, end=end, freq=freq, by=by)
 
 
 @st.fragment
@@ -52,6 +56,7 @@ def events_section() -> None:
     frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
     st.altair_chart(charts.events_chart(frame), width="stretch")
     st.caption(views.events_summary(frame))
+    _ui.image_downloads(h, view, "events", key="e_events_img", start=start, end=end, freq=freq)
 
 
 @st.fragment
@@ -64,6 +69,7 @@ def duration_section() -> None:
         return
     st.altair_chart(charts.duration_histogram(spells, bin_months=width), width="stretch")
     st.caption(f"{views.fmt_int(len(spells))} Leerstände, davon {views.fmt_int(spells['ongoing'].sum())} am Stichtag laufend.")
+    _ui.image_downloads(h, view, "duration", key="e_duration_img", start=start, end=end, bin_months=width)
 
 
 @st.fragment
@@ -71,7 +77,19 @@ def longest_section() -> None:
     st.subheader("Am längsten leer")
     n = st.slider("Anzahl", 5, 50, 15, step=5, key="e_longest_n")
     table = views.longest_vacant_table(register, at=end, n=n)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(
+        views.german_style(table),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Einheit": st.column_config.TextColumn(width=62),
+            "Adresse": st.column_config.TextColumn(width=175),
+            "Ortsteil": st.column_config.TextColumn(width=150),
+            "Status": st.column_config.TextColumn(width=100),
+            "leer seit": st.column_config.TextColumn(width=84),
+            "Monate": st.column_config.NumberColumn(help="Leerstandsdauer am Stichtag in Monaten", width=58),
+        },
+    )
 
 
 @st.fragment
@@ -91,7 +109,9 @@ def compare_section() -> None:
     with map_col:
         _ui.show_map(data, key="vergleich_karte", basemap=filters.basemap, height=480, clickable=False)
     with table_col:
-        st.dataframe(charts.change_counts(compared), hide_index=True, width="stretch")
+        st.dataframe(views.german_style(charts.change_counts(compared)), hide_index=True, width="stretch")
+        st.caption("Auf der Karte ohne Gruppierung; „unverändert“ lässt sich über die Ebenen einschalten.")
+        _ui.image_downloads(h, view, "change_map", key="e_change_img", before=before, after=after)
 
 
 top_left, top_right = st.columns(2)
@@ -99,7 +119,7 @@ with top_left:
     rate_section()
 with top_right:
     events_section()
-mid_left, mid_right = st.columns(2)
+mid_left, mid_right = st.columns([1, 2])
 with mid_left:
     duration_section()
 with mid_right:

@@ -2,13 +2,15 @@
 
 A click on a unit (or the search) shows its details and full history, and a
 form records a new observation (internal view only; off in presentation mode).
+The unit panel is a fragment kept light (Markdown tables, one dataframe, the
+timeline chart only on request), so its controls answer quickly.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from itertools import zip_longest
 
-import pandas as pd
 import streamlit as st
 
 from geo import charts, maps, views
@@ -34,6 +36,7 @@ data = _ui.map_data(h, filters)
 if data.units.n == 0:
     st.info("Keine Einheiten für diese Auswahl – Filter in der Seitenleiste ändern.")
 clicked = _ui.show_map(data, key="karte", basemap=filters.basemap, height=580)
+_ui.image_downloads(h, filters, "status_map", key="k_map", by_status=True)
 clicked_id = maps.unit_id_from_tooltip(clicked.get("last_object_clicked_tooltip"))
 if clicked_id and clicked_id != st.session_state.get(LAST_CLICK):
     st.session_state[LAST_CLICK] = clicked_id
@@ -41,12 +44,19 @@ if clicked_id and clicked_id != st.session_state.get(LAST_CLICK):
     st.session_state[SELECTED] = clicked_id
 
 
-def _table(values: dict[str, str]) -> None:
-    st.dataframe(
-        pd.DataFrame({"Merkmal": list(values), "Wert": [str(v) for v in values.values()]}),
-        hide_index=True,
-        width="stretch",
-    )
+def _details(details: dict[str, dict[str, str]], at: date) -> None:
+    """Unit and its state on ``at`` side by side in one light Markdown table."""
+    pairs = zip_longest(details["Einheit"].items(), details["Stand"].items(), fillvalue=("", ""))
+    rows = [(f"{k}", v, f"{k2}", v2) for (k, v), (k2, v2) in pairs]
+    st.markdown(views.markdown_table(("Einheit", "", f"Stand am {views.fmt_date(at)}", ""), rows))
+
+
+HISTORY_COLUMNS = {
+    "Datum": st.column_config.TextColumn(width="small"),
+    "Neuansiedlung": st.column_config.CheckboxColumn("neu", help="als Neuansiedlung markiert", width="small"),
+    "ersetzt": st.column_config.CheckboxColumn(help="durch eine spätere Korrektur ersetzt", width="small"),
+    "Notiz": st.column_config.TextColumn(width="large"),
+}
 
 
 def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
@@ -114,21 +124,19 @@ def unit_panel(h: _ui.Handle, filters: views.Filters, public: bool) -> None:
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Einheit**")
-        _table(details["Einheit"])
-    with right:
-        st.markdown(f"**Stand am {views.fmt_date(filters.date_at())}**")
-        _table(details["Stand"])
+    _details(details, filters.date_at())
     if "personenbezogen" in details:
         with st.expander("Eigentümer und Kontakt – personenbezogen", icon=":material/lock:"):
             st.caption("Personenbezogene Daten: nur für die interne Arbeit, nicht weitergeben.")
-            _table(details["personenbezogen"])
-    st.markdown("**Verlauf**")
+            st.markdown(views.markdown_table(("Merkmal", "Wert"), list(details["personenbezogen"].items())))
+    head, switch = st.columns([3, 1], vertical_alignment="bottom")
+    head.markdown("**Verlauf**")
     if len(history):
-        st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
-        st.dataframe(views.history_table(h.register, unit_id, public=public), hide_index=True, width="stretch")
+        if switch.toggle("Zeitleiste zeigen", key="qm_unit_chart", help="Status der Einheit als farbige Zeitleiste"):
+            st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
+        table = views.history_table(h.register, unit_id, public=public)
+        st.dataframe(table, hide_index=True, width="stretch", placeholder="–", column_config=HISTORY_COLUMNS,
+                     height="content" if len(table) <= 12 else "auto")
     else:
         st.caption("Noch keine Beobachtung erfasst.")
     if public:

@@ -1,7 +1,9 @@
 """Präsentation: full-width view for the advisory board (Beirat).
 
-Big key figures, the map and the development charts for a chosen period;
-no personal data, no editing controls, nothing in the sidebar.
+Big key figures, the map (fitted to the Ortsteile shown) and the development
+charts for a chosen period, with big chart text for the projector; every chart
+and the map can be downloaded as PNG or SVG. No personal data, no editing
+controls, nothing in the sidebar.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ if not len(register.units):
 
 _ui.metrics(views.key_figures(register, at=end))
 
-_ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False)
+_ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False,
+             fit="areas", legend="large")
+_ui.image_downloads(h, view, "status_map", key="p_map_img")
 
 
 @st.fragment
@@ -51,11 +55,13 @@ def development() -> None:
         st.subheader("Leerstandsquote")
         by = "ortsteil" if view.quarter else "quarter"
         rate = _ui.timeline(h, view, freq="year", start=start, end=end, by=by)
-        st.altair_chart(charts.vacancy_rate_chart(rate, height=360), width="stretch")
+        st.altair_chart(charts.vacancy_rate_chart(rate, height=380, presentation=True), width="stretch")
+        _ui.image_downloads(h, view, "rate", key="p_rate_img", start=start, end=end, freq="year", by=by)
     with right:
         st.subheader("Neuansiedlungen und Schließungen je Jahr")
         events = _ui.timeline(h, view, freq="year", start=start, end=end, by=None)
-        st.altair_chart(charts.events_chart(events, height=360), width="stretch")
+        st.altair_chart(charts.events_chart(events, height=380, presentation=True), width="stretch")
+        _ui.image_downloads(h, view, "events", key="p_events_img", start=start, end=end, freq="year")
 
 
 development()

@@ -32,16 +32,30 @@ with st.spinner("Kennzahlen werden berechnet …"):
     figures = views.key_figures(register, at=at)
 _ui.metrics(figures)
 
-left, right = st.columns([3, 2])
+left, right = st.columns([1, 1])
 with left:
     st.subheader("Karte")
-    _ui.show_map(_ui.map_data(h, view, settlements=False), key="uebersicht_karte", height=380, clickable=False)
+    _ui.show_map(_ui.map_data(h, view, settlements=False), key="uebersicht_karte", height=400, clickable=False,
+                 legend="compact", fit="areas")
+    _ui.image_downloads(h, view, "status_map", key="u_map", settlements=False)
 with right:
     st.subheader("Nach Ortsteil")
+    table = views.area_table(register, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
+    number = st.column_config.NumberColumn
     st.dataframe(
-        views.area_table(register, at=at, by="ortsteil"),
+        views.german_style(table, {"Leerstandsquote %": "{:.1f} %"}),
         hide_index=True,
         width="stretch",
-        column_config={"Leerstandsquote %": st.column_config.NumberColumn(format="%.1f %%")},
+        height="content",
+        column_config={
+            "Ortsteil": st.column_config.TextColumn("Ortsteil", width=170),
+            "Einheiten": number("Einh.", help="Gewerbeeinheiten mit bekanntem Status am Stichtag", width=56),
+            "leer": number("leer", help="leer und vermutlich leer", width=50),
+            "Leerstandsquote %": number("Quote", help="Leerstandsquote", width=66),
+            "Neuansiedlungen 12 M.": number("neu", help="Neuansiedlungen in den 12 Monaten bis zum Stichtag",
+                                            width=48),
+            "Schließungen 12 M.": number("zu", help="Schließungen in den 12 Monaten bis zum Stichtag", width=48),
+        },
     )
-    st.caption("Details, Verlauf und Bearbeitung einzelner Einheiten auf der Seite „Karte“.")
+    st.caption("„neu“ und „zu“: Neuansiedlungen und Schließungen der letzten 12 Monate. Details, Verlauf und "
+               "Bearbeitung einzelner Einheiten auf der Seite „Karte“.")

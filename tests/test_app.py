@@ -225,3 +225,57 @@ def test_missing_store_gives_a_readable_error(tmp_path):
     at.run()
     assert not at.exception
     assert any("nicht gefunden" in e.value for e in at.error)
+
+
+# -- the review of the screenshots ---------------------------------------------------------------------
+
+
+def _tree_types(node, acc: list[str]) -> list[str]:
+    for child in getattr(node, "children", {}).values():
+        acc.append(child.type)
+        _tree_types(child, acc)
+    return acc
+
+
+def test_german_placeholders_and_neutral_zero_deltas(demo_store):
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = app(demo_store, "pages/karte.py")
+    placeholders = {key: at.selectbox(key=key).proto.placeholder for key in ("f_quarter", "f_ortsteil", "f_street")}
+    assert placeholders == {"f_quarter": "alle Quartiere", "f_ortsteil": "alle Ortsteile", "f_street": "alle Straßen"}
+    at = app(demo_store)
+    for m in at.metric:
+        if m.delta and m.delta.startswith("±"):
+            assert m.proto.color == Metric.MetricColor.GRAY and m.proto.direction == Metric.MetricDirection.NONE
+        elif m.delta:
+            assert m.proto.direction != Metric.MetricDirection.NONE
+
+
+@pytest.mark.parametrize(
+    ("page", "n"),
+    [("pages/uebersicht.py", 1), ("pages/karte.py", 1), ("pages/entwicklung.py", 4), ("pages/praesentation.py", 3)],
+)
+def test_charts_and_maps_offer_png_and_svg(demo_store, page, n):
+    at = app(demo_store, page)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("PNG") == n and labels.count("SVG") == n, labels
+
+
+def test_unit_panel_is_light_and_shows_the_timeline_on_request(demo_store):
+    unit = _personal_unit(demo_store)
+    at = app(demo_store, "pages/karte.py")
+    at.text_input(key="qm_unit_query").set_value(unit["unit_id"]).run()
+    assert "vega_lite_chart" not in _tree_types(at.main, [])
+    assert len(at.dataframe) == 1  # the history; details are Markdown
+    history = at.dataframe[0].value
+    assert "None" not in history.drop(columns=["Neuansiedlung", "ersetzt"]).to_string()
+    at.toggle(key="qm_unit_chart").set_value(True).run()
+    assert not at.exception
+    assert _tree_types(at.main, []).count("vega_lite_chart") == 1
+
+
+def test_data_page_explains_the_number_of_units(demo_store):
+    at = app(demo_store, "pages/daten.py")
+    register = open_store(demo_store).read()
+    note = views.counts_note(register, at=date.today())
+    assert any(note in c.value for c in at.caption)

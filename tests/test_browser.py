@@ -22,6 +22,7 @@ import pytest
 
 from geo import settings, views
 from geo.store import open_store
+from pages import _router
 from tests.browser_util import (
     ROOT,
     AppServer,
@@ -87,10 +88,13 @@ def session(browser):
     ctx.close()
 
 
-def nav_titles(page) -> list[str]:
-    """Titles of the pages in the top navigation (without the icon names)."""
-    links = page.locator('[data-testid="stTopNavLink"] [data-testid="stMarkdownContainer"]')
-    return [t.strip() for t in links.all_inner_texts()]
+def nav_sections(page) -> list[str]:
+    """Section names shown in the top navigation bar."""
+    return [t.strip() for t in page.locator("header").first.inner_text().splitlines() if t.strip()]
+
+
+#: url path -> title of every page the router knows
+PAGE_URLS = {Path(path).stem: title for path, title, _ in _router.PAGES}
 
 
 def open_app(page, server: AppServer) -> None:
@@ -100,11 +104,11 @@ def open_app(page, server: AppServer) -> None:
 
 
 def goto_page(page, title: str) -> None:
-    """Click the top navigation link ``title`` and wait until the page has run."""
-    link = page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first
-    target = urlsplit(link.get_attribute("href") or "").path
-    link.click()
-    page.wait_for_url(lambda url: urlsplit(url).path == target)
+    """Open the page ``title`` by its address (the menu groups pages in drop-downs)."""
+    path = next(p for p, t in PAGE_URLS.items() if t == title)
+    base = urlsplit(page.url)
+    page.goto(f"{base.scheme}://{base.netloc}/{path}")
+    page.wait_for_url(lambda url: urlsplit(url).path == f"/{path}")
     wait_idle(page)
 
 
@@ -204,11 +208,11 @@ def test_bookmark_opens_the_full_app_on_a_fresh_server(store, browser, tmp_path)
             page.goto(fresh.url + "/karte?quartier=Gr%C3%BCnau")
             wait_idle(page)
             wait_maps(page)
-            nav = nav_titles(page)
+            nav = nav_sections(page)
             width = page.evaluate(
                 "() => getComputedStyle(document.querySelector('[data-testid=\"stMainBlockContainer\"]')).maxWidth"
             )
-            assert EXPECTED_PAGES <= set(nav) and width == "none", (
+            assert nav == list(_router.SECTIONS) and width == "none", (
                 f"deep link on a fresh server ran the page without streamlit_app.py (navigation {nav}, "
                 f"max-width {width}): Streamlit treats the folder 'pages/' next to the entry script as a "
                 "v1 multipage folder until some session has called st.navigation"
@@ -297,7 +301,8 @@ def test_overview_figures_follow_a_filter(server, store, session):
 def test_every_page_renders_and_is_screenshotted(server, session):
     page, requests, errors = session
     open_app(page, server)
-    titles = nav_titles(page)
+    assert nav_sections(page) == list(_router.SECTIONS), nav_sections(page)
+    titles = list(PAGE_URLS.values())
     assert EXPECTED_PAGES <= set(titles), titles
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for title in titles:

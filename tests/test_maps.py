@@ -198,3 +198,94 @@ def test_same_data_gives_the_same_component_key(reg):
     other = maps.prepare_map(stats.status_at(reg, "2019-01-01"), boundaries=reg.boundaries)
     assert key(first) == key(again)
     assert key(first) != key(other)
+
+
+# -- the review of the screenshots (issue 3): scale, clusters, rings, labels, legend, fit --------------------
+
+
+def test_scale_bar_is_metric_only(data):
+    html = maps.render_map(data).get_root().render()
+    assert "L.control.scale({imperial: false" in html
+    assert "control_scale" not in html and "imperial: true" not in html
+    # folium's own scale control (miles and feet) is off
+    assert html.count("L.control.scale(") == 1
+
+
+def test_clusters_are_neutral_and_show_the_vacant_share(data):
+    html = maps.render_map(data).get_root().render()
+    assert "iconCreateFunction" in html and "qm-cluster" in html
+    assert maps.CLUSTER_COLOR in html and maps.CLUSTER_VACANT in html
+    vacant = [i for i, c in enumerate(data.units.categories) if c.code in ("vacant", "probably_vacant")]
+    assert f"V = {json.dumps(vacant, separators=(',', ':'))}" in html
+    # markercluster's default green/yellow/orange classes are never used
+    assert "marker-cluster-small" not in html
+    legend = maps.legend_html(data)
+    assert "Gruppe: Zahl der Einheiten, roter Anteil leer" in legend
+    assert "Gruppe" not in maps.legend_html(data, cluster=False)
+
+
+def test_rings_follow_their_units_and_labels_appear_from_zoom_13(data):
+    html = maps.render_map(data).get_root().render()
+    # a ring is drawn only while its unit's own marker is on the map (never over a cluster)
+    assert "map.hasLayer(rings[i][0])" in html and "qmMarkers" in html
+    assert "Ringe erscheinen beim Heranzoomen" in maps.legend_html(data)
+    assert "Ringe erscheinen" not in maps.legend_html(data, cluster=False)
+    assert f"z = {maps.LABELS_FROM_ZOOM}" in html and "qm-labels-off" in html
+    assert 'pane: "qmLabels"' in html
+
+
+def test_offline_note_is_a_bar_at_the_top_and_heat_map_is_marked_optional(data):
+    html = maps.render_map(data).get_root().render()
+    assert 'L.DomUtil.create("div", "qm-offline", map.getContainer())' in html
+    assert ".qm-offline{position:absolute;top:0" in html
+    legend = maps.legend_html(data)
+    assert "Wärmebild leerer Einheiten: Ebene einschaltbar" in legend
+    assert "Wärmebild: Dichte" not in legend
+
+
+def test_compact_legend_for_small_maps(data):
+    full, compact = maps.legend_html(data), maps.legend_html(data, compact=True)
+    assert len(compact) < len(full)
+    assert "Wärmebild" not in compact and "Demo-Daten (fiktiv)" in compact
+    for cat, n in zip(data.units.categories, data.units.counts, strict=False):
+        if n:
+            assert f"{cat.label} ({n})" in compact
+    html = maps.render_map(data, legend="compact").get_root().render()
+    assert '"qm-legend compact"' in html
+    assert "<details open><summary>" in full  # collapsible
+    assert '"qm-legend large"' in maps.render_map(data, legend="large").get_root().render()
+
+
+def test_fit_to_areas_includes_the_outlines(reg, data):
+    (s, w), (n, e) = data.units.bounds
+    (as_, aw), (an, ae) = data.area_bounds
+    assert as_ <= s and aw <= w and an >= n and ae >= e
+    def fitted(m):
+        return next(c.bounds for c in m._children.values() if type(c).__name__ == "FitBounds")
+
+    by_areas = fitted(maps.render_map(data, fit="areas"))
+    assert by_areas[0][0] <= as_ and by_areas[1][1] >= ae
+    # only the Ortsteile holding units of the view count
+    one = stats.status_at(reg, AT)
+    one = one.loc[one["ortsteil"] == one["ortsteil"].dropna().iloc[0]]
+    small = maps.prepare_map(one, boundaries=reg.boundaries)
+    (ss, sw), (sn, se) = small.area_bounds
+    assert (sn - ss) * (se - sw) < (an - as_) * (ae - aw)
+
+
+def test_before_after_map_is_not_clustered_and_hides_unchanged(reg):
+    compared = stats.compare(reg, before="2020-01-01", after=AT)
+    data = maps.prepare_map(compared, column="change", categories=maps.CHANGE_CATEGORIES, heat=False,
+                            cluster=False, hidden=("unchanged",))
+    unchanged = [c.code for c in maps.CHANGE_CATEGORIES].index("unchanged")
+    assert data.hidden == (unchanged,) and not data.cluster
+    m = maps.render_map(data)
+    html = m.get_root().render()
+    assert "L.markerClusterGroup" not in html
+    layers = {type(c).__name__: c for c in m._children.values()}
+    assert layers["SubsetPoints"].show is False
+    n_unchanged = data.units.counts[unchanged]
+    assert json.dumps(f"unverändert ({n_unchanged})") in html
+    assert json.dumps(f"Einheiten ({data.units.n - n_unchanged})") in html
+    assert "Ebene einschaltbar" in maps.legend_html(data)
+    assert "Gruppe" not in maps.legend_html(data)

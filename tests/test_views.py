@@ -304,3 +304,114 @@ def test_period_helpers(reg):
     tl = stats.timeline(reg, freq="year", start="2020-01-01", end=AT)
     text = views.events_summary(tl)
     assert text.startswith("Im Zeitraum: ") and f"{int(tl['new_settlements'].sum())} Neuansiedlungen" in text
+
+
+# -- the review of the screenshots: zero deltas, German labels and numbers, downloads -------------------
+
+
+def test_a_zero_change_is_neutral(reg):
+    for fig in views.key_figures(reg, at=AT):
+        if fig.delta is not None and fig.delta.startswith("±"):
+            assert fig.delta_color == "off" and fig.delta_arrow == "off", fig
+        else:
+            assert fig.delta_arrow == "auto", fig
+    zero = views._neutral_zero(views.KeyFigure("x", "1", "±0", "inverse", ""))
+    assert (zero.delta_color, zero.delta_arrow) == ("off", "off")
+    assert views._neutral_zero(views.KeyFigure("x", "1", "+1", "inverse", "")).delta_color == "inverse"
+
+
+def test_counts_note_explains_register_versus_key_figure(reg):
+    counts = views.register_counts(reg, at=AT)
+    row = stats.stats(reg, at=AT).iloc[0]
+    assert counts["known"] == row["units"]
+    assert counts["total"] == len(reg.units)
+    assert counts["known"] + counts["demolished"] + counts["unknown"] + counts["unobserved"] == counts["total"]
+    note = views.counts_note(reg, at=AT)
+    assert note.startswith(f"{views.fmt_int(len(reg.units))} Einheiten in der Auswahl, davon {views.fmt_int(row['units'])}")
+    help_text = next(f.help for f in views.key_figures(reg, at=AT) if f.label == "Gewerbeeinheiten")
+    assert f"Im Register: {views.fmt_int(len(reg.units))} Einheiten" in help_text
+
+
+def test_sector_labels_are_german():
+    assert views.sector_text("health") == "Gesundheit"
+    assert views.sector_text("craft") == "Handwerk"
+    assert views.sector_text("g") == "G Handel, Kfz-Reparatur"
+    assert views.sector_text(None) == "–" and views.sector_text("") == "–"
+    assert views.sector_text("Bäckerei") == "Bäckerei"
+
+
+def test_history_table_has_no_none_and_german_sectors(reg):
+    uid = reg.observations["unit_id"].value_counts().index[0]
+    table = views.history_table(reg, uid, public=False)
+    text = table.drop(columns=["Neuansiedlung", "ersetzt"])
+    assert not text.isna().any().any()
+    assert "None" not in text.to_string() and "nan" not in text.to_string()
+    assert "–" in set(table["Branche"])  # the synthetic register has no sectors
+    with_sector = reg.subset(reg.units["unit_id"] == uid)
+    with_sector.observations = with_sector.observations.assign(sector="health")
+    assert set(views.history_table(with_sector, uid, public=True)["Branche"]) == {"Gesundheit"}
+
+
+def test_unit_details_show_german_sector(reg):
+    frame = stats.status_at(reg, AT)
+    uid = frame["unit_id"].iloc[0]
+    assert views.unit_details(frame.assign(sector="craft"), uid, public=True)["Stand"]["Branche"] == "Handwerk"
+    assert views.unit_details(frame.assign(sector="I"), uid, public=True)["Stand"]["Branche"] == "I Gastgewerbe"
+    assert views.unit_details(frame.assign(sector=None), uid, public=True)["Stand"]["Branche"] == "–"
+
+
+def test_markdown_table_escapes_user_input():
+    text = views.markdown_table(("Merkmal", "Wert"), [("Betrieb", "A|B *fett* _x_ <b>[link](y)"), ("leer", None), ("", "")])
+    lines = text.splitlines()
+    assert lines[:2] == ["| Merkmal | Wert |", "|:--|:--|"] and len(lines) == 5
+    assert lines[2] == r"| Betrieb | A\|B \*fett\* \_x\_ \<b\>\[link\](y) |"
+    assert lines[3] == "| leer | – |" and lines[4] == "|  |  |"
+
+
+def test_german_style_uses_decimal_comma():
+    frame = pd.DataFrame({"Ort": ["A", "B"], "n": [1234, 5], "Quote": [12.345, None]})
+    html = views.german_style(frame, {"Quote": "{:.1f} %"}).to_html()
+    assert "1.234" in html and "12,3 %" in html and "–" in html
+
+
+def test_charts_have_the_german_locale_and_big_text_for_the_projector(reg):
+    tl = stats.timeline(reg, freq="year", start="2016-01-01", end=AT, by="quarter")
+    spec = charts.vacancy_rate_chart(tl).to_dict()
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert spec["config"]["locale"]["number"]["percent"] == "\u00a0%"
+    assert spec["config"]["locale"]["time"]["months"][6] == "Juli"
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert "axis" not in spec["config"] or "labelFontSize" not in spec["config"]["axis"]
+    big = charts.events_chart(stats.timeline(reg, freq="year", start="2016-01-01", end=AT), presentation=True).to_dict()
+    assert big["config"]["axis"]["labelFontSize"] == charts.FONT_SIZES[True] > charts.FONT_SIZES[False]
+    assert big["config"]["legend"]["labelFontSize"] == charts.FONT_SIZES[True]
+    unit = charts.unit_timeline_chart(reg.unit_history("S-0002"), until=AT).to_dict()
+    assert unit["encoding"]["x"]["axis"]["format"] == "%Y"
+    assert unit["autosize"] == {"type": "fit-x", "contains": "padding"}  # legend not clipped
+    assert set(unit["encoding"]["color"]["legend"]["values"]) <= set(views.STATUS_LABELS.values())
+
+
+@pytest.mark.parametrize("kind", list(views.FIGURE_STEMS))
+def test_figures_for_download(reg, kind):
+    from geo.figures import figure_bytes
+
+    f = views.Filters(quarter="Grünau", at=AT)
+    sub = views.apply_filters(reg, f)
+    fig = views.figure_for(kind, sub, f, start=date(2018, 1, 1), by="ortsteil", before=date(2022, 1, 1))
+    png = figure_bytes(fig, fmt="png", dpi=60)
+    assert png.startswith(b"\x89PNG")
+    assert b"<svg" in figure_bytes(fig, fmt="svg")[:400]
+    assert views.figure_name(kind, f, "svg") == f"{views.FIGURE_STEMS[kind]}_grunau_2024-01-01.svg"
+
+
+def test_figure_for_refuses_unknown_kinds_and_wrong_dates(reg):
+    with pytest.raises(InputError, match="unbekannt"):
+        views.figure_for("torte", reg, views.Filters(at=AT))
+    with pytest.raises(InputError, match="vor"):
+        views.figure_for("change_map", reg, views.Filters(at=AT), before=AT, after=date(2020, 1, 1))
+
+
+def test_compare_map_data_is_unclustered_with_unchanged_hidden(reg):
+    data, _ = views.compare_map_data(reg, before=date(2020, 1, 1), after=AT)
+    assert not data.cluster
+    assert [data.units.categories[i].code for i in data.hidden] == ["unchanged"]

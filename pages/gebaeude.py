@@ -1,0 +1,197 @@
+"""Gebäudebestand: building-stock development per Ortsteil from yearly OSM building snapshots.
+
+Thin page: the figures come from :mod:`geo.buildings`, maps, charts and tables
+from :mod:`geo.building_maps`, the downloadable figure from :mod:`geo.figures`.
+Snapshots come from a folder on the server (default ``$QM_OSM_BUILDINGS``) or
+from uploaded files; the analysis is cached per file set (path, mtime, size).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import building_maps as bm
+from geo import maps, views
+from geo.areas import load_boundaries
+from geo.buildings import CAVEAT
+from geo.errors import QuartiersmonitorError
+from geo.figures import buildings_figure, figure_bytes
+from pages import _router, _ui
+
+_router.ensure(__file__)
+
+ENV = "QM_OSM_BUILDINGS"
+SOURCES = {"folder": "Ordner auf dem Server", "upload": "Dateien hochladen"}
+BOUNDS = {"register": "Grenzen aus dem Register", "upload": "Grenzdatei hochladen"}
+AREA_LABELS = {"a": "alle Ortsteile", "q": "Quartier {}", "o": "{}"}
+HELP = f"""
+**Was wird gebraucht?** Jährliche Gebäude-Schnappschüsse aus OpenStreetMap, je Gebiet und Stichtag
+eine Datei mit der Jahreszahl im Namen, z. B. `Volkmarsdorf-2024-buildings.geojson` (GeoJSON oder
+GeoPackage; je Gebäudeumriss die OSM-Kennung `id`, möglichst `version`, `timestamp` und alle Tags).
+
+**Woher?**
+- *Geofabrik-History-Dateien* (`sachsen-internal.osh.pbf`, Anmeldung mit OSM-Konto): je Stichtag mit
+  `osmium time-filter … 2024-01-01T00:00:00Z`, dann `osmium tags-filter … w/building` und
+  `osmium export --attributes=id,version,timestamp -f geojson` ausschneiden.
+- *Overpass API* (z. B. overpass-turbo): Abfrage mit `[date:"2024-01-01T00:00:00Z"]` und
+  `way["building"](area)`, Ausgabe `out geom meta;`, als GeoJSON exportieren.
+
+Dann oben den Ordner angeben (oder die Umgebungsvariable `{ENV}` setzen) oder die Dateien hochladen.
+Die Zuordnung zu Ortsteilen erfolgt über die Lage, nicht über den Dateinamen.
+"""
+
+h = _ui.load()
+_ui.page_header(
+    "Gebäudebestand", h,
+    caption="Entwicklung des Gebäudebestands je Ortsteil aus jährlichen OpenStreetMap-Schnappschüssen. "
+    f"Gebäudedaten {bm.ATTRIBUTION}.",
+)  # fmt: skip
+
+
+def caveat() -> None:
+    st.caption(f"Hinweis: {CAVEAT}")  # with every chart, table and map
+
+
+def explain(message: str | None = None) -> None:
+    if message:
+        st.warning(message)
+    st.info(HELP)
+    st.stop()
+
+
+def _saved(folder: str, name: str, data: bytes) -> Path:
+    (path := Path(folder) / Path(name).name).write_bytes(data)
+    return path
+
+
+@st.cache_data(max_entries=4, show_spinner="Grenzdatei wird gelesen …")
+def _upload_bounds(name: str, data: bytes) -> gpd.GeoDataFrame:
+    with tempfile.TemporaryDirectory() as tmp:
+        return load_boundaries(_saved(tmp, name, data))
+
+
+@st.cache_data(max_entries=4, show_spinner="Gebäude-Schnappschüsse werden ausgewertet (einige Sekunden) …")
+def _analyse(key: str, files: tuple[tuple[str, int, int], ...], uploads: tuple[tuple[str, bytes], ...],
+             _bounds: gpd.GeoDataFrame) -> bm.BuildingAnalysis:  # fmt: skip
+    """Cached per bounds key and file set: (path, mtime, size) of folder files, or uploaded names and bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return bm.analyse_snapshots([f[0] for f in files] + [_saved(tmp, n, d) for n, d in uploads], _bounds)
+
+
+@st.cache_data(max_entries=16, show_spinner="Karte wird vorbereitet …")
+def _map_data(key: str, area: str, since: int, scope: str, _changes: gpd.GeoDataFrame,
+              _bounds: gpd.GeoDataFrame) -> bm.BuildingMapData:  # fmt: skip
+    return bm.prepare_building_map(_changes, since=since, boundaries=_bounds, use_scope=scope)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _figure(key: str, area: str, fmt: str, _stats: object) -> bytes:
+    sub = None if area[0] == "a" else AREA_LABELS[area[0]].format(area[2:])
+    return figure_bytes(buildings_figure(_stats, subtitle=sub), fmt=fmt)  # type: ignore[arg-type]
+
+
+left, right = st.columns(2)
+source = left.radio("Schnappschüsse", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="g_source")
+folder, uploads = "", []
+if source == "folder":
+    folder = left.text_input("Ordner mit den Schnappschüssen", value=os.environ.get(ENV, ""), key="g_folder",
+                             placeholder="/pfad/zu/osm-buildings").strip()  # fmt: skip
+else:
+    uploads = left.file_uploader("Schnappschuss-Dateien (mehrere)", type=["geojson", "json", "gpkg"],
+                                 accept_multiple_files=True, key="g_files") or []  # fmt: skip
+bsource = right.radio("Ortsteilgrenzen", list(BOUNDS), format_func=BOUNDS.get, horizontal=True, key="g_bsource")
+try:
+    if bsource == "upload":
+        bfile = right.file_uploader("Amtliche Grenzdatei (GeoJSON, GPKG, Shapefile als ZIP)", key="g_bfile",
+                                    type=["geojson", "json", "gpkg", "zip"])  # fmt: skip
+        if bfile is None:
+            explain("Bitte eine Grenzdatei hochladen oder die Grenzen aus dem Register verwenden.")
+        bdata = bfile.getvalue()
+        bounds, bkey = _upload_bounds(bfile.name, bdata), "upload:" + hashlib.sha256(bdata).hexdigest()
+    else:
+        bounds, bkey = h.register.boundaries, f"register:{h.path}:{h.stamp}"
+        if bounds is None or not len(bounds):
+            explain("Das Register enthält keine Ortsteilgrenzen – bitte eine Grenzdatei hochladen.")
+        if "approximate" in bounds and bounds["approximate"].fillna(False).astype(bool).any():
+            right.caption("Näherungsweise Ortsteilgrenzen des Registers; für eine genaue Zuordnung die amtliche "
+                          "Grenzdatei hochladen.")  # fmt: skip
+    if not folder and not uploads:
+        explain()
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in bm.snapshot_files(folder)) if folder else ()
+    files = tuple((u.name, u.getvalue()) for u in uploads)
+    akey = hashlib.sha256(repr([stamp, [(n, hashlib.sha256(d).hexdigest()) for n, d in files], bkey]).encode()).hexdigest()
+    analysis = _analyse(akey, stamp, files, bounds)
+except QuartiersmonitorError as exc:
+    explain(str(exc))
+
+quarters = sorted({q for _, q in analysis.quarters})
+groups = list(dict.fromkeys(analysis.stats["group"].astype(str)))
+choices = ["a:", *(f"q:{q}" for q in quarters), *(f"o:{g}" for g in groups)]  # all, quarters, Ortsteile
+if st.session_state.get("g_area") not in choices:
+    st.session_state["g_area"] = "a:"
+picked = st.selectbox("Gebiet", choices, key="g_area", format_func=lambda c: AREA_LABELS[c[0]].format(c[2:]))
+view = analysis.subset(quarter=picked[2:] if picked[0] == "q" else None, ortsteil=picked[2:] if picked[0] == "o" else None)
+years = analysis.years
+st.caption(f"{views.fmt_int(analysis.files)} Dateien · {len(years)} Stichtage {years[0]}–{years[-1]} · "
+           f"{views.fmt_int(len(groups))} Gebiet{'' if len(groups) == 1 else 'e'}")  # fmt: skip
+if analysis.notes:
+    with st.expander(f"Hinweise zur Datenbereinigung ({len(analysis.notes)})"):
+        st.markdown("\n".join(f"- {n}" for n in analysis.notes))
+
+st.subheader("Bestand je Ortsteil")
+for tab, measure in zip(st.tabs(["Gebäude", "Grundfläche", "gewerblich genutzt"]), bm.MEASURES, strict=True):
+    tab.altair_chart(bm.stock_chart(view.stats, measure=measure), width="stretch")
+    with tab:
+        caveat()
+c3, c4 = st.columns(2)
+with c3:
+    st.markdown("**Neu erfasst und entfernt je Jahr**")
+    st.altair_chart(bm.change_chart(view.stats), width="stretch")
+    caveat()
+with c4:
+    st.markdown("**Diagramm für Berichte** (Gebäude und davon gewerblich genutzte; PNG 200 dpi oder SVG)")
+    st.image(_figure(akey, picked, "png", view.stats), width="stretch")
+    caveat()
+    for col, fmt, mime in zip(st.columns([1, 1, 2]), ("png", "svg"), ("image/png", "image/svg+xml"), strict=False):
+        col.download_button(fmt.upper(), key=f"g_{fmt}", file_name=f"gebaeudebestand.{fmt}", mime=mime, on_click="ignore",
+                            data=lambda fmt=fmt: _figure(akey, picked, fmt, view.stats))  # fmt: skip
+
+st.subheader("Kennzahlen je Ortsteil und Stichtag")
+styler, columns = bm.styled(bm.figures_table(view.stats))
+st.dataframe(styler, column_config=columns, hide_index=True, width="stretch")
+caveat()
+t1, t2, _ = st.columns([1, 1, 6])
+t1.download_button("CSV", bm.figures_csv(view.stats), file_name="gebaeudebestand.csv", mime="text/csv", key="g_csv")
+t2.download_button("XLSX", lambda: bm.figures_xlsx(view.stats, notes=analysis.notes), file_name="gebaeudebestand.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="g_xlsx",
+                   on_click="ignore")  # fmt: skip
+
+
+@st.fragment
+def map_section() -> None:
+    st.subheader("Karte der Veränderungen")
+    if len(years) < 2:
+        st.info("Für die Karte sind mindestens zwei Stichtage nötig.")
+        return
+    m1, m2, m3 = st.columns([2, 1, 1])
+    since = m1.select_slider("Neu erfasst seit", years[1:], value=years[max(1, len(years) - 5)], key="g_since")
+    scope = "all" if m2.toggle("alle Nutzungsänderungen", key="g_scope",
+                               help="Aus: nur Änderungen mit gewerblicher Nutzung (z. B. yes → retail).") else "commercial"  # fmt: skip
+    basemap = m3.selectbox("Hintergrundkarte", list(maps.BASEMAPS), format_func=maps.BASEMAPS.get, key="g_basemap")
+    data = _map_data(akey, picked, since, scope, view.changes, bounds)
+    st.caption("Farbe = Jahr des ersten Schnappschusses, der das Gebäude enthält (es kam im Vorjahr in OSM hinzu). "
+               "Ebenen (neu erfasst, Nutzung geändert, entfernt) rechts oben ein- und ausblenden. "
+               + maps.BASEMAP_NOTE)  # fmt: skip
+    st_folium(bm.render_building_map(data, basemap=basemap), key="g_map", height=560, use_container_width=True,
+              returned_objects=[])  # fmt: skip
+    caveat()
+
+
+map_section()

@@ -93,8 +93,8 @@ def nav_sections(page) -> list[str]:
     return [t.strip() for t in page.locator("header").first.inner_text().splitlines() if t.strip()]
 
 
-#: url path -> title of every page the router knows
-PAGE_URLS = {Path(path).stem: title for path, title, _ in _router.PAGES}
+#: url path -> title of every page the router knows (the default page lives at "/")
+PAGE_URLS = {("" if i == 0 else Path(path).stem): title for i, (path, title, _) in enumerate(_router.PAGES)}
 
 
 def open_app(page, server: AppServer) -> None:
@@ -110,6 +110,8 @@ def goto_page(page, title: str) -> None:
     page.goto(f"{base.scheme}://{base.netloc}/{path}")
     page.wait_for_url(lambda url: urlsplit(url).path == f"/{path}")
     wait_idle(page)
+    notice = page.locator('[role="dialog"]').filter(has_text="Page not found")
+    assert notice.count() == 0, f"/{path}: Streamlit says the page does not exist"
 
 
 def _open_combobox(page, label: str) -> None:

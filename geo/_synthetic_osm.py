@@ -24,6 +24,8 @@ from geo import settings
 
 #: Generator name written into the files (not "OSMnx", which osmnx warns about).
 GENERATOR: str = "Quartiersmonitor synthetic grid"
+#: Generator name of the fictional demo walking network (:func:`geo.demo.write_demo_walk_network`).
+DEMO_GENERATOR: str = "Quartiersmonitor Demo-Wegenetz (fiktiv)"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ def write_osm(
     path: str | Path,
     nodes: Mapping[int, tuple[float, float]],
     ways: Iterable[tuple[Sequence[int], Mapping[str, str]]],
+    *,
+    generator: str = GENERATOR,
+    comment: str | None = None,
 ) -> Path:
     """Write nodes and ways as an OSM XML file.
 
@@ -70,6 +75,10 @@ def write_osm(
     ways
         ``(node_ids, tags)`` per way, in way direction. Way ids are given in
         order, starting at 1.
+    generator
+        ``generator`` attribute of the ``<osm>`` element.
+    comment
+        Optional XML comment written first inside ``<osm>``.
 
     Returns
     -------
@@ -77,7 +86,9 @@ def write_osm(
         The written file.
     """
     path = Path(path)
-    root = ET.Element("osm", {"version": "0.6", "generator": GENERATOR})
+    root = ET.Element("osm", {"version": "0.6", "generator": generator})
+    if comment:
+        root.append(ET.Comment(f" {comment} "))
     if nodes:
         lons = [lon for lon, _ in nodes.values()]
         lats = [lat for _, lat in nodes.values()]

@@ -67,7 +67,7 @@ def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentPars
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
 
-    p = sub.add_parser("demo", help="Demo-Register (fiktiv) erzeugen")
+    p = sub.add_parser("demo", help="Demo-Register (fiktiv) und Demo-Wegenetz daneben erzeugen")
     p.add_argument("--store", type=Path, required=True, help="Zieldatei (.gpkg), wird ersetzt")
     p.add_argument("--seed", type=int, default=2015, help="Zufallsstartwert (reproduzierbar)")
 
@@ -122,10 +122,12 @@ def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentPars
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from geo.demo import DEMO_WALK_NETWORK_NAME, write_demo_walk_network
     from geo.io import build_demo_store
 
     path = build_demo_store(args.store, seed=args.seed)
-    print(f"Demo-Register ({settings.demo_label}) geschrieben: {path}")
+    network = write_demo_walk_network(path.with_name(DEMO_WALK_NETWORK_NAME), seed=args.seed)
+    print(f"Demo-Register ({settings.demo_label}) geschrieben: {path}; Demo-Wegenetz (fiktiv): {network}")
     return 0
 
 

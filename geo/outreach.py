@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from geo.walks import WalkPlan
 
 __all__ = [
+    "DEMO_NETWORK_CREDIT",
     "OSM_CREDIT",
     "RULE_CHECKS",
     "RULE_PRIORITY",
@@ -131,6 +132,9 @@ OSM_CREDIT: str = "© OpenStreetMap-Mitwirkende, ODbL"
 
 #: Note for the project's synthetic test networks (:mod:`geo._synthetic_osm`): no map data, no licence.
 SYNTHETIC_CREDIT: str = "Wegenetz: synthetisches Testnetz (keine echten Kartendaten)"
+
+#: Note for the fictional demo walking network (:func:`geo.demo.write_demo_walk_network`).
+DEMO_NETWORK_CREDIT: str = "Demo-Wegenetz (fiktiv, vereinfacht)"
 
 #: Source written on observations recorded on a walk.
 VISIT_SOURCE: str = "Begehung"
@@ -510,7 +514,8 @@ def network_credit(source: str | os.PathLike[str] | bytes, *, name: str | None =
 
     OpenStreetMap XML and osmnx GraphML files are credited with
     :data:`OSM_CREDIT`; the project's synthetic test networks (written by
-    :mod:`geo._synthetic_osm`) with :data:`SYNTHETIC_CREDIT`.
+    :mod:`geo._synthetic_osm`) with :data:`SYNTHETIC_CREDIT`, the fictional
+    demo network with :data:`DEMO_NETWORK_CREDIT`.
 
     Parameters
     ----------
@@ -519,7 +524,7 @@ def network_credit(source: str | os.PathLike[str] | bytes, *, name: str | None =
     name
         File name of uploaded content (for the format).
     """
-    from geo._synthetic_osm import GENERATOR
+    from geo._synthetic_osm import DEMO_GENERATOR, GENERATOR
 
     file_name = (name or ("" if isinstance(source, bytes) else Path(source).name)).lower()
     if file_name.endswith(".graphml"):
@@ -533,6 +538,8 @@ def network_credit(source: str | os.PathLike[str] | bytes, *, name: str | None =
                 head = fh.read(2048).decode("utf-8", errors="replace")
         except OSError:
             return OSM_CREDIT
+    if DEMO_GENERATOR in head:
+        return DEMO_NETWORK_CREDIT
     return SYNTHETIC_CREDIT if GENERATOR in head else OSM_CREDIT
 
 

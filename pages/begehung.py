@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import maps, outreach, views
+from geo import maps, outreach, settings, views
 from geo.areas import load_quarters
 from geo.errors import QuartiersmonitorError
 from geo.walks import load_walk_graph
@@ -32,9 +32,11 @@ RULES = (
 )
 NO_NETWORK = (
     "Für die Route wird ein Wegenetz gebraucht: OpenStreetMap-Daten als .osm-Datei (z. B. mit osmium auf das "
-    "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx. Das Demo-Register bringt kein Wegenetz mit – "
-    "bitte oben eine Datei angeben oder hochladen. Die Auswahl der Stopps geht auch ohne."
+    "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx – bitte oben eine Datei angeben oder hochladen. "
+    "Die Auswahl der Stopps geht auch ohne."
 )
+#: Fictional demo walking network (geo.demo.write_demo_walk_network), the default on the demo register only.
+DEMO_NETWORK = settings.data_dir / "demo-walk-network.osm"
 
 h = _ui.load()
 _ui.page_header(
@@ -58,8 +60,9 @@ def _graph_upload(data: bytes, name: str) -> Any:
 def network() -> tuple[Any, str | None]:
     """The walking network chosen by file path or upload, and its attribution; (None, None) without."""
     st.subheader("Wegenetz")
-    found = [str(p) for p in outreach.graph_files()]
-    st.session_state.setdefault("b_graph_path", found[0] if found else "")
+    found = [str(p) for p in outreach.graph_files() if h.demo or p != DEMO_NETWORK]
+    demo_net = h.demo and DEMO_NETWORK.is_file()
+    st.session_state.setdefault("b_graph_path", str(DEMO_NETWORK) if demo_net else found[0] if found else "")
     left, right = st.columns(2)
     path = left.text_input("Datei auf dem Server (.osm oder .graphml)", key="b_graph_path").strip()
     if found:
@@ -71,6 +74,9 @@ def network() -> tuple[Any, str | None]:
             return _graph_upload(data, upload.name), outreach.network_credit(data, name=upload.name)
         if path:
             file = Path(path).expanduser()
+            if file == DEMO_NETWORK:
+                st.caption(f"{outreach.DEMO_NETWORK_CREDIT}: die Demo-Straßen und erfundene Verbindungswege, "
+                           "keine echten Kartendaten – Wege und Zeiten sind nur zur Vorführung.")
             stamp = file.stat().st_mtime if file.is_file() else 0.0
             return _graph_file(str(file), stamp), outreach.network_credit(file)
     except QuartiersmonitorError as exc:

@@ -545,7 +545,8 @@ def texts(at) -> str:
     return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
 
 
-def test_begehung_page_on_the_demo_asks_for_a_network(demo_copy):
+def test_begehung_page_on_the_demo_asks_for_a_network(demo_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "data_dir", tmp_path / "no-network")  # no demo network there
     at = page("pages/begehung.py", demo_copy)
     assert at.title[0].value == "Begehung planen"
     shown = texts(at)
@@ -553,6 +554,19 @@ def test_begehung_page_on_the_demo_asks_for_a_network(demo_copy):
     assert "Wegenetz" in shown and "Stopps ausgewählt" in shown
     plan_button = next(b for b in at.button if b.label == "Route planen")
     assert plan_button.disabled
+
+
+def test_begehung_page_on_the_demo_plans_on_the_fictional_demo_network(demo_copy):
+    demo_network = settings.data_dir / "demo-walk-network.osm"
+    if not demo_network.is_file():
+        pytest.skip("data/demo-walk-network.osm fehlt")
+    at = page("pages/begehung.py", demo_copy)
+    assert at.text_input(key="b_graph_path").value == str(demo_network)
+    assert outreach.DEMO_NETWORK_CREDIT in texts(at)
+    next(b for b in at.button if b.label == "Route planen").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    walk = at.session_state["qm_walk"]
+    assert len(walk.plan.stops) > 0 and walk.network_credit == outreach.DEMO_NETWORK_CREDIT
 
 
 def test_begehung_page_plans_a_walk(grid_world):

@@ -260,7 +260,9 @@ def browser_side(store: Path, n_units: int, unit_ids: list[str], repeat: int) ->
         # Karte: navigate, wait until the map is drawn
         received["bytes"] = 0
         t0 = time.perf_counter()
-        page.locator('[data-testid="stTopNavLink"]').filter(has_text="Karte").first.click()
+        # the menu groups pages in sections: open "Lage", then follow "Karte"
+        page.locator('[data-testid="stTopNavSection"]').filter(has_text="Lage").first.click()
+        page.locator('[data-testid="stTopNavDropdownLink"]').filter(has_text="Karte").first.click()
         page.wait_for_url("**/karte")
         wait_idle(page, timeout=300, settle=0.2)
         (state,) = wait_maps(page, timeout=300)

@@ -27,7 +27,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from geo import settings
 from geo.model import STATUS_COLORS, USE_CLASS_LABELS, WZ_SECTIONS
-from geo.staticmaps import change_map, figure_bytes, save_figure, segment_map, status_map
+from geo.staticmaps import change_map, figure_bytes, save_figure, segment_map, status_map, title_block
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -124,22 +124,8 @@ def _chart(
 def _headings(
     fig: Figure, *, title: str | None, subtitle: str | None, source: str | None, demo: bool
 ) -> None:
+    title_block(fig, title=title, subtitle=subtitle, demo=demo)
     height = fig.get_size_inches()[1]
-    if title:
-        fig.text(0.015, 1 - 0.08 / height, title, ha="left", va="top", fontsize=12, weight="bold")
-    if subtitle:
-        fig.text(0.015, 1 - 0.34 / height, subtitle, ha="left", va="top", fontsize=8.5, color="#444444")
-    if demo:
-        fig.text(
-            0.985,
-            1 - 0.08 / height,
-            settings.demo_label,
-            ha="right",
-            va="top",
-            fontsize=9.5,
-            weight="bold",
-            color="#c0392b",
-        )
     if source:
         lines = textwrap.wrap(source + (f" · {settings.demo_label}" if demo else ""), width=135)
         fig.text(

@@ -513,6 +513,20 @@ def add_north_arrow(ax: Any) -> float:
     return math.degrees(angle)
 
 
+def title_block(fig: Figure, *, title: str | None, subtitle: str | None, demo: bool) -> None:
+    """Title and subtitle top left, the demo label top right (maps and charts alike)."""
+    height = fig.get_size_inches()[1]
+    if title:
+        fig.text(0.015, 1 - 0.08 / height, title, ha="left", va="top", fontsize=12, weight="bold")
+    if subtitle:
+        fig.text(0.015, 1 - 0.36 / height, subtitle, ha="left", va="top", fontsize=8.5, color="#444444")
+    if demo:
+        fig.text(
+            0.985, 1 - 0.08 / height, settings.demo_label,
+            ha="right", va="top", fontsize=10, weight="bold", color="#c0392b",
+        )
+
+
 def _furniture(
     fig: Figure,
     ax: Any,
@@ -528,22 +542,8 @@ def _furniture(
     ax.set_ylabel("")
     add_scale_bar(ax)
     add_north_arrow(ax)
+    title_block(fig, title=title, subtitle=subtitle, demo=demo)
     height = fig.get_size_inches()[1]
-    if title:
-        fig.text(0.015, 1 - 0.08 / height, title, ha="left", va="top", fontsize=12, weight="bold")
-    if subtitle:
-        fig.text(0.015, 1 - 0.36 / height, subtitle, ha="left", va="top", fontsize=8.5, color="#444444")
-    if demo:
-        fig.text(
-            0.985,
-            1 - 0.08 / height,
-            settings.demo_label,
-            ha="right",
-            va="top",
-            fontsize=10,
-            weight="bold",
-            color="#c0392b",
-        )
     stamp = "Quartiersmonitor"
     if at is not None:
         stamp = f"Stand {pd.Timestamp(at):%d.%m.%Y} · {stamp}"

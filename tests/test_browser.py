@@ -318,3 +318,37 @@ def test_every_page_renders_and_is_screenshotted(server, session):
         assert path.stat().st_size > 10_000
     outside = sorted(set(disallowed_requests(requests)))
     assert outside == [], f"the app asked hosts other than itself and the tile servers: {outside}"
+
+
+def test_three_sessions_at_once_see_the_same_map_and_figures(server, store, browser):
+    """Several people use the app at once: the second and third session show the same map as the first.
+
+    (A folium.Map kept in st.cache_resource lost its markers in every session after the first.)
+    """
+    register = open_store(store).read()
+    expected_units = int(register.units.geometry.notna().sum())
+    contexts, pages = [], []
+    try:
+        for _ in range(3):
+            ctx = offline_context(browser, [], viewport=VIEWPORT)
+            contexts.append(ctx)
+            page = ctx.new_page()
+            page.goto(server.url + "/")
+            pages.append(page)
+        figures = []
+        for page in pages:
+            wait_idle(page)
+            figures.append(metrics(page))
+        expected = expected_metrics(store, views.Filters())
+        assert figures == [expected] * 3, figures
+        for page in pages:
+            page.goto(server.url + "/karte")
+        states = []
+        for page in pages:
+            wait_idle(page)
+            (state,) = wait_maps(page)
+            states.append((state["units"], legend_total(state["legend"])))
+        assert states == [(expected_units, expected_units)] * 3, states
+    finally:
+        for ctx in contexts:
+            ctx.close()

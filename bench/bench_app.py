@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from geo import maps, settings, views  # noqa: E402
 from geo.areas import approximate_boundaries  # noqa: E402
 from geo.store import ChangeSet, GeoPackageStore, open_store  # noqa: E402
+from tests.map_payload import component_args  # noqa: E402
 
 TARGET_REBUILD_S = 1.0
 TARGET_CLICK_MS = 300.0
@@ -102,29 +103,6 @@ def build_store(path: Path, n_units: int, *, seed: int = 2015) -> Path:
 
 
 # -- server side -------------------------------------------------------------------------------
-
-
-def component_args(m: Any, key: str = "karte") -> dict[str, Any]:
-    """What ``st_folium`` renders ``m`` into and sends to the browser (sizes in bytes) and its key."""
-    import streamlit_folium as sf
-
-    from geo._assets import asset_links
-
-    m.get_root().render()
-    m.render()
-    html = sf._get_html(m)
-    header = sf._get_header(m)
-    script = sf._get_map_string(m)
-    js, css = asset_links(m)
-    sizes = {
-        "script": len(script.encode()),
-        "header": len(header.encode()),
-        "html": len(html.encode()),
-        "links": sum(len(u.encode()) for u in [*js, *css]),
-    }
-    sizes["total"] = sum(sizes.values())
-    sizes["hash"] = sf.generate_js_hash(script, key, False)
-    return sizes
 
 
 def server_side(register: Any, filters: views.Filters) -> dict[str, Any]:

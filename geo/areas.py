@@ -25,6 +25,7 @@ import logging
 import re
 import tomllib
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -521,7 +522,10 @@ def _read_layer(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputError(f"Grenzdatei nicht gefunden: {path}")
     try:
-        return gpd.read_file(path)
+        with warnings.catch_warnings():
+            # GDAL's own warnings about unreadable files: the error below says it in German
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return gpd.read_file(path)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise InputError(
             f"Grenzdatei {path.name} kann nicht gelesen werden ({exc}). Erwartet wird eine "

@@ -41,7 +41,7 @@ from folium.plugins import HeatMap, MarkerCluster
 from folium.template import Template
 
 from geo import settings
-from geo._assets import asset_links, inline_assets
+from geo._assets import inline_assets
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES, VACANT_STATUSES
 
 #: Status code of units without any observation on the date.
@@ -933,29 +933,3 @@ def unit_id_from_tooltip(text: str | None) -> str | None:
         return None
     head = str(text).split(" · ", 1)[0].strip()
     return head.splitlines()[0].strip() if head else None
-
-
-def payload(m: folium.Map) -> dict[str, int]:
-    """Bytes streamlit-folium sends to the browser for ``m``, by part.
-
-    Uses a rendering of ``m`` exactly as ``st_folium`` does (script, header,
-    HTML, script and style-sheet links). ``m`` is changed by the rendering:
-    pass a map built for measuring only.
-    """
-    import streamlit_folium as sf
-
-    m.get_root().render()
-    m.render()
-    html_part = sf._get_html(m)
-    header = sf._get_header(m)
-    script = sf._get_map_string(m)
-    js, css = asset_links(m)
-    sizes = {
-        "script": len(script.encode()),
-        "header": len(header.encode()),
-        "html": len(html_part.encode()),
-        "js_links": sum(len(u.encode()) for u in js),
-        "css_links": sum(len(u.encode()) for u in css),
-    }
-    sizes["total"] = sum(sizes.values())
-    return sizes

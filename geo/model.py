@@ -165,6 +165,18 @@ OBSERVATION_COLUMNS: tuple[str, ...] = (
     "import_id",
 )
 
+#: Sources offered when recording an observation by hand (free text could name people,
+#: and ``source`` is shown in public views).
+OBSERVATION_SOURCES: tuple[str, ...] = (
+    "Begehung",
+    "Meldung Eigentümer/in",
+    "Meldung Betrieb",
+    "Meldung Nachbarschaft",
+    "Presse/Internet",
+    "OpenStreetMap",
+    "Sonstiges",
+)
+
 #: Outcomes of a visit on an outreach walk.
 VISIT_OUTCOME_LABELS: dict[str, str] = {
     "spoken_owner": "mit Eigentümer/in gesprochen",

@@ -888,7 +888,7 @@ def route_map(plan: WalkPlan, *, basemap: str = "osm", demo: bool = False, names
     if len(plan.route.coords) >= 2:
         folium.PolyLine(
             [(y, x) for x, y in plan.route.coords], color="#08519c", weight=5, opacity=0.8,
-            tooltip=maps.esc(plan.summary),
+            tooltip=_template_safe(maps.esc(plan.summary)),
         ).add_to(m)
     # markers go on the map itself: a layer added after render_map's layer control breaks the control
     for row in stops.to_dict("records"):

@@ -117,3 +117,8 @@ def _write_query_params(filters: views.Filters) -> None:
                 st.query_params[param] = wanted[param]
         elif param in st.query_params:
             del st.query_params[param]
+
+
+def presentation_on() -> bool:
+    """Whether presentation mode is on (then nothing personal may be offered on any page)."""
+    return bool((st.session_state.get(FILTERS_KEY) or views.Filters()).presentation)

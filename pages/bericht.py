@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo import report, views
 from geo.errors import QuartiersmonitorError
-from pages import _router, _ui
+from pages import _filters, _router, _ui
 
 _router.ensure(__file__)
 
@@ -81,16 +81,20 @@ quarters = col_q.multiselect(
 with col_p:
     kind = st.radio("Zeitraum", KINDS, horizontal=True, key="b_kind")
     period = _period(kind, views.first_observation(h.register).year, today)
-public = (
-    col_v.radio(
-        "Fassung",
-        ["öffentlich", "intern"],
-        horizontal=True,
-        key="b_version",
-        help="Öffentlich: ohne personenbezogene Daten, Leerstand je Straßenabschnitt.",
+if _filters.presentation_on():
+    public = True
+    col_v.caption("Präsentationsmodus: nur die öffentliche Fassung ohne personenbezogene Daten.")
+else:
+    public = (
+        col_v.radio(
+            "Fassung",
+            ["öffentlich", "intern"],
+            horizontal=True,
+            key="b_version",
+            help="Öffentlich: ohne personenbezogene Daten, Leerstand je Straßenabschnitt.",
+        )
+        == "öffentlich"
     )
-    == "öffentlich"
-)
 unit_level = public and col_v.toggle(
     "Leerstand je Einheit zeigen",
     key="b_unit_level",

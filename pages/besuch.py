@@ -28,7 +28,7 @@ QFLASH = "v_qflash"
 
 h = _ui.load()
 _ui.page_header("Besuche erfassen", h, caption="Je Stopp das Ergebnis eintragen – auch unterwegs auf dem Handy.")
-if (st.session_state.get(_filters.FILTERS_KEY) or views.Filters()).presentation:
+if _filters.presentation_on():
     st.info("Präsentationsmodus: Erfassen ist ausgeschaltet.")
     st.stop()
 walk: outreach.OutreachWalk | None = st.session_state.get(WALK_KEY)

@@ -98,8 +98,12 @@ def export_section() -> None:
                f"{views.counts_note(register, at=view.date_at())}")
     left, right = st.columns(2)
     fmt = left.radio("Format", list(views.EXPORT_LABELS), format_func=views.EXPORT_LABELS.get, key="d_fmt")
-    internal = right.checkbox("interner Export (mit personenbezogenen Daten)", key="d_internal",
-                              help="Ohne Haken fehlen Eigentümer, Kontakte, Notizen und Bearbeiter.")
+    if _filters.presentation_on():
+        internal = False
+        right.caption("Präsentationsmodus: nur der öffentliche Export ohne personenbezogene Daten.")
+    else:
+        internal = right.checkbox("interner Export (mit personenbezogenen Daten)", key="d_internal",
+                                  help="Ohne Haken fehlen Eigentümer, Kontakte, Notizen und Bearbeiter.")
     if internal:
         right.warning("Enthält personenbezogene Daten (DSGVO): nur intern verwenden.")
     at = view.date_at()

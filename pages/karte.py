@@ -16,7 +16,7 @@ import streamlit as st
 from geo import charts, maps, views
 from geo.errors import QuartiersmonitorError
 from geo.io import record_observation
-from geo.model import CONFIDENCE_LABELS, STATUS_LABELS, STATUSES
+from geo.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)
@@ -70,7 +70,9 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
         business = left.text_input("Betrieb (Name)", value=current.get("business_name") or "")
         sector = right.text_input("Branche (z. B. WZ-Abschnitt G)", value=current.get("sector") or "")
         confidence = left.selectbox("Sicherheit", list(CONFIDENCE_LABELS), format_func=CONFIDENCE_LABELS.get)
-        source = right.text_input("Quelle", value="Begehung")
+        source = right.selectbox(
+            "Quelle", OBSERVATION_SOURCES, help="Wer hat den Stand geliefert? Namen bitte nur in die interne Notiz."
+        )
         new_settlement = left.checkbox("Neuansiedlung", help="Auch wenn die Einheit vorher nicht erfasst war.")
         recorded_by = right.text_input("Erfasst von (intern)")
         note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)")

@@ -12,10 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 from geo import settings, views
 from geo.store import open_store
+from pages import _router
 from tests.synthetic import synthetic_store
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/uebersicht.py", "pages/karte.py", "pages/entwicklung.py", "pages/daten.py", "pages/praesentation.py"]
+
+#: every page the router knows
+PAGES = [path for path, _, _ in _router.PAGES]
 
 BAD_CSV = (
     "Straße;Hausnummer;PLZ;Status;Datum;lat;lon\n"
@@ -279,3 +282,18 @@ def test_data_page_explains_the_number_of_units(demo_store):
     register = open_store(demo_store).read()
     note = views.counts_note(register, at=date.today())
     assert any(note in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page", ["pages/daten.py", "pages/bericht.py"])
+def test_presentation_mode_offers_nothing_internal_on_export_pages(demo_store, page):
+    """Once presentation mode is on (Karte's toggle, shown in the URL), no page offers personal data."""
+    at = app(demo_store, "pages/karte.py")
+    at.toggle(key="f_presentation").set_value(True).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert not [c for c in at.checkbox if c.key == "d_internal"]
+    assert not [r for r in at.radio if r.key == "b_version"]
+    assert any("Präsentationsmodus" in c.value for c in at.caption)
+    if page == "pages/daten.py":
+        preview = next(d.value for d in at.dataframe if "unit_id" in d.value.columns)
+        assert "owner_name" not in preview.columns

@@ -15,6 +15,7 @@ from geo import maps, stats
 from geo.errors import QuartiersmonitorError
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES
 from tests.conftest import make_register
+from tests.map_payload import component_args
 from tests.synthetic import synthetic_register
 
 AT = date(2024, 1, 1)
@@ -174,8 +175,8 @@ def test_bytes_per_unit_stay_below_100():
     big = synthetic_register(20_000, seed=3)
     frame = stats.status_at(big, AT)
     settled = stats.events(big, kind="settlement", start="2023-01-01", end=AT)
-    full = maps.payload(maps.build_map(frame, boundaries=big.boundaries, settlements=settled))
-    empty = maps.payload(maps.build_map(frame.iloc[0:0], boundaries=big.boundaries, settlements=settled.iloc[0:0]))
+    full = component_args(maps.build_map(frame, boundaries=big.boundaries, settlements=settled))
+    empty = component_args(maps.build_map(frame.iloc[0:0], boundaries=big.boundaries, settlements=settled.iloc[0:0]))
     per_unit = full["total"] / len(frame)
     marginal = (full["total"] - empty["total"]) / len(frame)
     print(f"bytes per unit: {per_unit:.1f} total, {marginal:.1f} marginal; fixed {empty['total']} bytes")

@@ -133,6 +133,17 @@ def sector_text(code: Any) -> str:
     return text
 
 
+def sector_choices(current: Any = None) -> list[str]:
+    """Sector codes offered in forms: the use classes, then the WZ 2008 sections.
+
+    A current value that is neither (free text from an import) is kept as the first choice.
+    """
+    codes = [*USE_CLASS_LABELS, *WZ_SECTIONS]
+    if not _missing(current) and str(current).strip() and str(current).strip() not in codes:
+        codes.insert(0, str(current).strip())
+    return codes
+
+
 def german_style(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
     """``frame`` as a pandas Styler in German number format for ``st.dataframe``.
 

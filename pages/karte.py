@@ -68,7 +68,11 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
         observed = left.date_input("Datum", value=today, max_value=today, format="DD.MM.YYYY")
         status = right.selectbox("Status", STATUSES, index=STATUSES.index(status_now), format_func=STATUS_LABELS.get)
         business = left.text_input("Betrieb (Name)", value=current.get("business_name") or "")
-        sector = right.text_input("Branche (z. B. WZ-Abschnitt G)", value=current.get("sector") or "")
+        sectors = views.sector_choices(current.get("sector"))
+        sector = right.selectbox(
+            "Branche", sectors, index=sectors.index(current["sector"]) if current.get("sector") in sectors else None,
+            format_func=views.sector_text, placeholder="Nutzungsart oder WZ-Abschnitt",
+        )
         confidence = left.selectbox("Sicherheit", list(CONFIDENCE_LABELS), format_func=CONFIDENCE_LABELS.get)
         source = right.selectbox(
             "Quelle", OBSERVATION_SOURCES, help="Wer hat den Stand geliefert? Namen bitte nur in die interne Notiz."

@@ -415,3 +415,10 @@ def test_compare_map_data_is_unclustered_with_unchanged_hidden(reg):
     data, _ = views.compare_map_data(reg, before=date(2020, 1, 1), after=AT)
     assert not data.cluster
     assert [data.units.categories[i].code for i in data.hidden] == ["unchanged"]
+
+
+def test_sector_choices_offer_use_classes_and_wz_sections_and_keep_free_text():
+    codes = views.sector_choices("craft")
+    assert codes[:2] == ["retail", "food"] and "craft" in codes and "G" in codes
+    assert views.sector_choices("Späti-Kette")[0] == "Späti-Kette"
+    assert views.sector_text("craft") == "Handwerk"

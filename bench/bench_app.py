@@ -11,7 +11,10 @@ Builds a fictional register with the project's own demo generator
    HTML, header, script/style links; as ``st_folium`` does it) -- for the
    default view and for filter changes; a rerun with cached map data only
    redoes the last two steps;
-2. the bytes streamlit-folium sends to the browser per unit;
+2. the bytes streamlit-folium sends to the browser per unit, with the Leaflet
+   assets linked from the app's static folder as the app does it
+   (``pages._ui.map_assets``; the browser loads them once and caches them),
+   and for comparison with the assets inlined as ``data:`` URIs (standalone HTML);
 3. the whole Karte script run (``streamlit.testing.v1.AppTest``);
 4. in a real browser (headless Chromium, see ``tests/browser_util.py``): the
    time until the map is drawn, the bytes that arrive over the websocket, and
@@ -49,6 +52,8 @@ from tests.map_payload import component_args  # noqa: E402
 TARGET_REBUILD_S = 1.0
 TARGET_CLICK_MS = 300.0
 TARGET_BYTES = 100.0
+#: Where the app links the Leaflet assets (``server.baseUrlPath`` empty), see ``pages._ui.map_assets``.
+ASSETS: dict[str, Any] = {"assets": "linked", "asset_base": "/app/static/vendor/"}
 
 SCENARIOS: dict[str, views.Filters] = {
     "Standard": views.Filters(),
@@ -111,18 +116,19 @@ def server_side(register: Any, filters: views.Filters) -> dict[str, Any]:
     _, out["widgets"] = timed(lambda: [views.filter_options(register) for _ in range(3)])
     reg, out["filter"] = timed(lambda: views.apply_filters(register, filters))
     data, out["map_data"] = timed(lambda: views.view_map_data(reg, filters))
-    m, out["folium"] = timed(lambda: maps.render_map(data, basemap=filters.basemap))
+    m, out["folium"] = timed(lambda: maps.render_map(data, basemap=filters.basemap, **ASSETS))
     sizes, out["payload"] = timed(lambda: component_args(m))
     out["rebuild"] = out["filter"] + out["map_data"] + out["folium"] + out["payload"]
     # a rerun with the map data cached (st.cache_data) builds and renders the map again
     reruns = []
     for _ in range(3):
         t0 = time.perf_counter()
-        component_args(maps.render_map(data, basemap=filters.basemap))
+        component_args(maps.render_map(data, basemap=filters.basemap, **ASSETS))
         reruns.append(time.perf_counter() - t0)
     out["rerun"] = statistics.median(reruns)
     out["units"] = data.units.n
     out["bytes"] = sizes["total"]
+    out["bytes_inline"] = component_args(maps.render_map(data, basemap=filters.basemap))["total"]
     empty = maps.render_map(
         maps.MapData(
             units=maps.point_set(reg.units.iloc[0:0].assign(status=None)),
@@ -134,7 +140,8 @@ def server_side(register: Any, filters: views.Filters) -> dict[str, Any]:
             ortsteil_labels=data.ortsteil_labels,
             quarters=data.quarters,
             demo=data.demo,
-        )
+        ),
+        **ASSETS,
     )
     out["fixed"] = component_args(empty)["total"]
     return out
@@ -368,8 +375,15 @@ def main() -> None:
                 f"{(results[n]['bytes'] - results[n]['fixed']) / max(results[n]['units'], 1):.1f}"
                 for n in names
             ],
+            ["zum Vergleich eingebettet (data:-URIs): Bytes je Einheit"]
+            + [f"{results[n]['bytes_inline'] / max(results[n]['units'], 1):.1f}" for n in names],
         ]
-        table("An den Browser gesendet (streamlit-folium-Argumente, unkomprimiert)", ["", *names], rows)
+        table(
+            "An den Browser gesendet (streamlit-folium-Argumente, unkomprimiert; "
+            "Leaflet verlinkt aus /app/static/vendor/, einmal geladen)",
+            ["", *names],
+            rows,
+        )
 
         if not args.no_apptest:
             runs = app_test(store, str(register.units["unit_id"].iloc[len(register.units) // 2]))

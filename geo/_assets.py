@@ -12,14 +12,24 @@ streamlit-folium loads ``default_js``/``default_css`` entries as
 ``<script src>``/``<link href>`` elements inside its component frame, and a
 standalone HTML file written with ``Map.save`` inlines them as well, so
 ``data:`` URIs work in both. Base-map tiles remain the only online part.
+
+In the running app the same ~300 KB would be resent with every map, so there
+:func:`write_static_assets` writes the assets once into the app's ``static/``
+folder (served by Streamlit at ``/app/static/``) and :func:`link_assets`
+points the maps at them; the browser loads and caches them once.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 
 from branca.element import Element
 from folium.elements import JSCSSMixin
@@ -147,3 +157,117 @@ def external_urls(text: str) -> list[str]:
 def disallowed_urls(text: str) -> list[str]:
     """URLs in ``text`` that are neither base-map tiles nor their attribution links."""
     return [u for u in external_urls(text) if not u.startswith(ONLINE_PREFIXES)]
+
+
+# -- linked assets: files served by the app (Streamlit static serving) -------------------------------
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+#: Modification time of the written asset files (2020-01-01 UTC), see :func:`write_static_assets`.
+_MTIME = 1_577_836_800
+
+
+def _kind(url: str) -> str:
+    return "css" if url.split("?", 1)[0].endswith(".css") else "js"
+
+
+@lru_cache(maxsize=128)
+def static_name(url: str) -> str:
+    """File name of the asset behind a CDN ``url``: ``<short-hash>-<name>``.
+
+    The hash (12 hex digits of SHA-256) is taken over the asset's content, so a
+    new version of ``folium-offline`` gives new names and browsers never use a
+    stale cached copy. The name always ends in ``.js`` or ``.css`` (the server
+    derives the content type from it).
+
+    Raises
+    ------
+    QuartiersmonitorError
+        When the asset is not shipped offline.
+    """
+    sources = _offline_sources()
+    if url not in sources:
+        raise QuartiersmonitorError(
+            f"Kartenbaustein {url} ist nicht offline verfügbar (folium-offline). "
+            "Die Karte würde ohne Internet nicht funktionieren."
+        )
+    digest = hashlib.sha256(sources[url].encode("utf-8")).hexdigest()[:12]
+    base = _SAFE_NAME.sub("_", url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]) or "asset"
+    ext = "." + _kind(url)
+    if not base.endswith(ext):
+        base += ext
+    return f"{digest}-{base}"
+
+
+def write_static_assets(folder: str | Path) -> None:
+    """Write every asset shipped by ``folium-offline`` into ``folder`` as :func:`static_name` files.
+
+    Idempotent: a file already present with the right size is kept. Each file
+    is written to a temporary file in ``folder`` and renamed into place, so a
+    server never serves a half-written file, also with several processes.
+
+    Streamlit's static route sends no ``Cache-Control`` and answers no
+    conditional request with 304, so browsers cache by ``Last-Modified``
+    alone (heuristically, a tenth of the file's age): the files get a fixed old
+    modification time (:data:`_MTIME`). The content hash in the name makes
+    that safe.
+
+    Raises
+    ------
+    OSError
+        When ``folder`` cannot be created or written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for url, text in _offline_sources().items():
+        payload = text.encode("utf-8")
+        target = folder / static_name(url)
+        try:
+            if target.stat().st_size == len(payload):
+                continue
+        except FileNotFoundError:
+            pass
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=target.suffix)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.chmod(tmp, 0o644)
+            os.utime(tmp, (_MTIME, _MTIME))
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def link_assets(element: Element, *, base_url: str) -> Element:
+    """Like :func:`inline_assets`, but link each asset as ``base_url + static_name(url)``.
+
+    ``base_url`` is where :func:`write_static_assets` put the files, as the
+    browser sees it (e.g. ``/app/static/vendor/``). Assets already replaced by
+    ``data:`` URIs or already linked below ``base_url`` stay as they are
+    (calling it twice is harmless). Returns ``element`` for chaining.
+    """
+    if not base_url.endswith("/"):
+        base_url += "/"
+
+    def link(url: str) -> str:
+        return url if url.startswith(("data:", base_url)) else base_url + static_name(url)
+
+    for node in walk(element):
+        if not isinstance(node, JSCSSMixin):
+            continue
+        node.default_js = [(name, link(url)) for name, url in node.default_js if name not in DROPPED_ASSETS]
+        node.default_css = [(name, link(url)) for name, url in node.default_css if name not in DROPPED_ASSETS]
+    return element
+
+
+def apply_assets(element: Element, assets: str = "inline", base_url: str | None = None) -> Element:
+    """:func:`inline_assets` (``assets="inline"``) or :func:`link_assets` (``"linked"``, needs ``base_url``)."""
+    if assets == "inline":
+        return inline_assets(element)
+    if assets == "linked":
+        if not base_url:
+            raise ValueError("assets='linked' needs asset_base (e.g. '/app/static/vendor/')")
+        return link_assets(element, base_url=base_url)
+    raise ValueError(f"assets must be 'inline' or 'linked', not {assets!r}")

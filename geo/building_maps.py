@@ -38,7 +38,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from geo import buildings, maps, settings
-from geo._assets import inline_assets
+from geo._assets import apply_assets
 from geo.errors import InputError
 from geo.views import fmt_int
 
@@ -457,8 +457,18 @@ def building_legend_html(data: BuildingMapData) -> str:
     return out + f"<small>Gebäudedaten {maps.esc(ATTRIBUTION)}</small>"
 
 
-def render_building_map(data: BuildingMapData, *, basemap: str = "osm", height: int | None = None) -> folium.Map:
-    """A fresh folium map of ``data`` with offline assets (only base-map tiles are online)."""
+def render_building_map(
+    data: BuildingMapData,
+    *,
+    basemap: str = "osm",
+    height: int | None = None,
+    assets: Literal["inline", "linked"] = "inline",
+    asset_base: str | None = None,
+) -> folium.Map:
+    """A fresh folium map of ``data`` with offline assets (only base-map tiles are online).
+
+    ``assets`` and ``asset_base`` as in :func:`geo.maps.render_map`.
+    """
     if basemap not in maps.BASEMAPS:
         basemap = "osm"
     kwargs: dict[str, Any] = {"height": f"{height}px"} if height else {}
@@ -496,7 +506,7 @@ def render_building_map(data: BuildingMapData, *, basemap: str = "osm", height: 
     if data.bounds is not None:
         (s, w), (n, e) = data.bounds
         m.fit_bounds([[s - 0.001, w - 0.001], [n + 0.001, e + 0.001]], max_zoom=17)
-    return inline_assets(m)
+    return apply_assets(m, assets, asset_base)
 
 
 def building_map(changes: gpd.GeoDataFrame, *, basemap: str = "osm", **options: Any) -> folium.Map:

@@ -27,7 +27,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import folium
 import geopandas as gpd
@@ -41,7 +41,7 @@ from folium.plugins import HeatMap, MarkerCluster
 from folium.template import Template
 
 from geo import settings
-from geo._assets import inline_assets
+from geo._assets import apply_assets
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES, VACANT_STATUSES
 
 #: Status code of units without any observation on the date.
@@ -837,6 +837,8 @@ def render_map(
     height: int | None = None,
     legend: str = "full",
     fit: str = "units",
+    assets: Literal["inline", "linked"] = "inline",
+    asset_base: str | None = None,
 ) -> folium.Map:
     """A fresh folium map of ``data`` with offline assets.
 
@@ -855,6 +857,13 @@ def render_map(
     fit
         ``"units"``: fit the map to the units; ``"areas"``: to the units and
         the outlines of their Ortsteile (nothing cut off).
+    assets
+        ``"inline"``: Leaflet and plugins as ``data:`` URIs (works anywhere,
+        e.g. a saved HTML file); ``"linked"``: as URLs below ``asset_base``
+        where :func:`geo._assets.write_static_assets` put them (the running
+        app, see :mod:`geo._assets`).
+    asset_base
+        URL path of the asset folder as the browser sees it, for ``"linked"``.
     """
     if basemap not in BASEMAPS:
         basemap = "osm"
@@ -913,7 +922,7 @@ def render_map(
         (s, w), (n, e) = bounds
         pad = 0.002 if fit == "units" else 0.0005
         m.fit_bounds([[s - pad, w - pad], [n + pad, e + pad]], max_zoom=17)
-    return inline_assets(m)
+    return apply_assets(m, assets, asset_base)
 
 
 def _union(a: Bounds, b: Bounds) -> Bounds:

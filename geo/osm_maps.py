@@ -11,7 +11,7 @@ be switched on and off in the layer control. All text is escaped by
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Literal
 
 import folium
 import geopandas as gpd
@@ -65,6 +65,8 @@ def comparison_map(
     boundaries: gpd.GeoDataFrame | None = None,
     basemap: str = "osm",
     height: int | None = None,
+    assets: Literal["inline", "linked"] = "inline",
+    asset_base: str | None = None,
 ) -> folium.Map:
     """A folium map with the three lists of ``comparison`` as separate layers.
 
@@ -78,6 +80,8 @@ def comparison_map(
         ``"osm"``, ``"positron"`` or ``"none"``.
     height
         Map height in pixels (default: fill the frame).
+    assets, asset_base
+        As in :func:`geo.maps.render_map`.
     """
     lists = comparison.lists()
     combined = pd.concat([_points(f) for f in lists.values()], ignore_index=True)
@@ -90,7 +94,7 @@ def comparison_map(
         legend_title=f"Abgleich mit OpenStreetMap ({ATTRIBUTION})",
         heat=False,
     )
-    m = maps.render_map(data, basemap=basemap, cluster=False, height=height)
+    m = maps.render_map(data, basemap=basemap, cluster=False, height=height, assets=assets, asset_base=asset_base)
     layers = []
     for cat in LIST_CATEGORIES:
         frame = _points(lists[cat.code])

@@ -50,7 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -677,9 +677,11 @@ class OutreachWalk:
             )
             return path.read_bytes()
 
-    def route_map(self, *, basemap: str = "osm") -> folium.Map:
+    def route_map(
+        self, *, basemap: str = "osm", assets: Literal["inline", "linked"] = "inline", asset_base: str | None = None
+    ) -> folium.Map:
         """The folium map of the route with numbered stops (:func:`route_map`)."""
-        return route_map(self.plan, basemap=basemap, demo=self.demo)
+        return route_map(self.plan, basemap=basemap, demo=self.demo, assets=assets, asset_base=asset_base)
 
     def write(self, out: str | os.PathLike[str], *, internal: bool = False) -> Path:
         """Write the walk as ``.gpx``, ``.pdf``, ``.gpkg`` (QField) or ``.json`` (by the suffix of ``out``).
@@ -855,7 +857,15 @@ def _template_safe(text: str) -> str:
     return text.replace("`", "&#96;").replace("${", "&#36;{")
 
 
-def route_map(plan: WalkPlan, *, basemap: str = "osm", demo: bool = False, names: bool = True) -> folium.Map:
+def route_map(
+    plan: WalkPlan,
+    *,
+    basemap: str = "osm",
+    demo: bool = False,
+    names: bool = True,
+    assets: Literal["inline", "linked"] = "inline",
+    asset_base: str | None = None,
+) -> folium.Map:
     """A folium map of a walk: route line, numbered stops coloured by status, start and end.
 
     Built on :func:`geo.maps.render_map` (base maps, legend, demo mark) with
@@ -872,18 +882,20 @@ def route_map(plan: WalkPlan, *, basemap: str = "osm", demo: bool = False, names
         Mark the map as fictional demo data.
     names
         Show business names in tooltips.
+    assets, asset_base
+        As in :func:`geo.maps.render_map`.
     """
     import folium
     from branca.element import Element
 
     from geo import maps
-    from geo._assets import inline_assets
+    from geo._assets import apply_assets
     from geo.model import STATUS_COLORS
 
     stops = plan.stops
     frame = stops if "status" in stops.columns else stops.assign(status=None)
     data = maps.prepare_map(frame, heat=False, names=names, demo=demo, legend_title="Stopps nach Status")
-    m = maps.render_map(data, basemap=basemap, cluster=False)
+    m = maps.render_map(data, basemap=basemap, cluster=False, assets=assets, asset_base=asset_base)
     m.get_root().header.add_child(Element(_ROUTE_CSS), name="qm_route_css")
     if len(plan.route.coords) >= 2:
         folium.PolyLine(
@@ -927,7 +939,7 @@ def route_map(plan: WalkPlan, *, basemap: str = "osm", demo: bool = False, names
         lats += [float(xy[:, 1].min()), float(xy[:, 1].max())]
     pad = 0.0008
     m.fit_bounds([[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]], max_zoom=18)
-    return inline_assets(m)
+    return apply_assets(m, assets, asset_base)
 
 
 # -- QField GeoPackage -------------------------------------------------------------------------------

@@ -49,6 +49,11 @@ def run(*, default: str | None = None) -> None:
     """Set the page config and run the page the URL (or ``default``) selects."""
     # an emoji favicon is inlined; a :material/…: favicon would be fetched from Google
     st.set_page_config(page_title="Quartiersmonitor – Leerstand und Standortentwicklung", page_icon="🏬", layout="wide")
+    # the Leaflet assets for the maps go to static/vendor/ once per process (see _ui.map_assets)
+    from pages import _ui
+
+    if st.get_option("server.enableStaticServing"):
+        _ui._vendor_written()
     default = default or PAGES[0][0]
     # absolute paths: st.Page resolves relative ones against the script Streamlit started
     menu = {

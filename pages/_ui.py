@@ -11,8 +11,10 @@ cached per file version, filter and options.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,42 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import maps, settings, stats, views
+from geo._assets import write_static_assets
 from geo.errors import QuartiersmonitorError
 from geo.register import Register
 from geo.store import GeoPackageStore, open_store
 
 #: Session key of an explicitly chosen store file.
 STORE_KEY = "qm_store_path"
+
+#: Where the Leaflet assets are written for Streamlit's static serving (``static/`` next to streamlit_app.py).
+VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _vendor_written() -> bool:
+    """Write the Leaflet assets into :data:`VENDOR_DIR`, once per process; ``False`` when that fails."""
+    try:
+        write_static_assets(VENDOR_DIR)
+    except (OSError, QuartiersmonitorError) as exc:
+        log.warning("Kartenbausteine nicht als Dateien bereitgestellt, sie werden eingebettet (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+def map_assets() -> dict[str, Any]:
+    """Keyword arguments for the map builders: linked assets when the server serves ``static/``, else inline.
+
+    Linked assets (``/<baseUrlPath>/app/static/vendor/…``) are loaded once and
+    cached by the browser instead of being resent with every map.
+    """
+    if not st.get_option("server.enableStaticServing") or not _vendor_written():
+        return {"assets": "inline"}
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}" if base else ""
+    return {"assets": "linked", "asset_base": f"{prefix}/app/static/vendor/"}
 
 
 
@@ -146,7 +178,7 @@ def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int 
     """
     if note:
         st.caption(maps.BASEMAP_NOTE)
-    m = maps.render_map(data, basemap=basemap, legend=legend, fit=fit)
+    m = maps.render_map(data, basemap=basemap, legend=legend, fit=fit, **map_assets())
     returned = ["last_object_clicked_tooltip"] if clickable else []
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}
 

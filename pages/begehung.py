@@ -160,7 +160,7 @@ def result(walk: outreach.OutreachWalk) -> None:
     for note in [*walk.notes, *walk.plan.notes]:
         st.info(note)
     st.caption(maps.BASEMAP_NOTE)
-    st_folium(walk.route_map(basemap=filters.basemap), key="b_map", height=520, use_container_width=True,
+    st_folium(walk.route_map(basemap=filters.basemap, **_ui.map_assets()), key="b_map", height=520, use_container_width=True,
               returned_objects=[])
     st.dataframe(outreach.stop_table(walk.plan), hide_index=True, width="stretch")
     if walk.plan.dropped:

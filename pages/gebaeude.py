@@ -189,7 +189,7 @@ def map_section() -> None:
     st.caption("Farbe = Jahr des ersten Schnappschusses, der das Gebäude enthält (es kam im Vorjahr in OSM hinzu). "
                "Ebenen (neu erfasst, Nutzung geändert, entfernt) rechts oben ein- und ausblenden. "
                + maps.BASEMAP_NOTE)  # fmt: skip
-    st_folium(bm.render_building_map(data, basemap=basemap), key="g_map", height=560, use_container_width=True,
+    st_folium(bm.render_building_map(data, basemap=basemap, **_ui.map_assets()), key="g_map", height=560, use_container_width=True,
               returned_objects=[])  # fmt: skip
     caveat()
 

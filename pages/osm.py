@@ -122,7 +122,9 @@ st.caption(
 )
 st.caption(maps.BASEMAP_NOTE)
 st_folium(
-    osm_maps.comparison_map(comparison, boundaries=h.register.boundaries, basemap=filters.basemap),
+    osm_maps.comparison_map(
+        comparison, boundaries=h.register.boundaries, basemap=filters.basemap, **_ui.map_assets()
+    ),
     key="osm_map",
     height=520,
     use_container_width=True,

@@ -132,6 +132,69 @@ def test_unknown_asset_is_refused():
         assets.data_uri("https://cdn.example.org/unknown.js", "js")
 
 
+BASE = "/qm/app/static/vendor/"
+
+
+def test_linked_assets_point_only_at_the_static_folder(data, tmp_path):
+    m = maps.render_map(data, assets="linked", asset_base=BASE)
+    html = m.get_root().render()
+    assert "data:text/" not in html and assets.disallowed_urls(html) == []
+    js, css = assets.asset_links(m)
+    assert len(js) == 3 and len(css) == 3
+    for url in [*js, *css]:
+        assert url.startswith(BASE) and "//" not in url and not url.startswith(("data:", "http:", "https:"))
+    assert all(u.endswith(".js") for u in js) and all(u.endswith(".css") for u in css)
+    names = {n for node in assets.walk(m) if hasattr(node, "default_js") for n, _ in [*node.default_js, *node.default_css]}
+    assert not names & assets.DROPPED_ASSETS
+    # every linked file is written, with the shipped content; writing again changes nothing
+    folder = tmp_path / "static" / "vendor"
+    assets.write_static_assets(folder)
+    from offlinefolium.elements import _res
+
+    by_name = {assets.static_name(url): text for url, text in _res.items()}
+    for url in [*js, *css]:
+        name = url.removeprefix(BASE)
+        assert (folder / name).read_text(encoding="utf-8") == by_name[name]
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assets.write_static_assets(folder)
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+    # linking twice (route maps link again after adding markers) keeps the links
+    assert assets.asset_links(assets.link_assets(m, base_url=BASE)) == (js, css)
+    # streamlit-folium's script and header carry no asset at all
+    import streamlit_folium as sf
+
+    assert "data:text/" not in sf._get_header(m) + sf._get_map_string(m)
+
+
+def test_linked_assets_send_far_fewer_bytes(data):
+    inline = component_args(maps.render_map(data))
+    linked = component_args(maps.render_map(data, assets="linked", asset_base=BASE))
+    assert linked["links"] < 1_000 < 200_000 < inline["links"]
+    assert linked["script"] == inline["script"] and linked["hash"] == inline["hash"]
+
+
+def test_linked_assets_need_a_base():
+    with pytest.raises(ValueError, match="asset_base"):
+        maps.render_map(maps.prepare_map(stats.status_at(synthetic_register(5), AT)), assets="linked")
+
+
+def test_app_links_assets_below_base_url_path(monkeypatch):
+    from pages import _ui
+
+    options = {"server.enableStaticServing": True, "server.baseUrlPath": "/qm/"}
+    monkeypatch.setattr(_ui.st, "get_option", options.get)
+    monkeypatch.setattr(_ui, "_vendor_written", lambda: True)
+    assert _ui.map_assets() == {"assets": "linked", "asset_base": "/qm/app/static/vendor/"}
+    options["server.baseUrlPath"] = ""
+    assert _ui.map_assets()["asset_base"] == "/app/static/vendor/"
+    monkeypatch.setattr(_ui, "_vendor_written", lambda: False)  # folder not writable
+    assert _ui.map_assets() == {"assets": "inline"}
+    monkeypatch.setattr(_ui, "_vendor_written", lambda: True)
+    options["server.enableStaticServing"] = False
+    assert _ui.map_assets() == {"assets": "inline"}
+
+
 def test_base_maps_and_layers_are_offered(data):
     m = maps.render_map(data, basemap="none")
     html = m.get_root().render()

@@ -234,10 +234,9 @@ def write_static_assets(folder: str | Path) -> None:
             os.chmod(tmp, 0o644)
             os.utime(tmp, (_MTIME, _MTIME))
             os.replace(tmp, target)
-        except BaseException:
+        finally:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                os.unlink(tmp)  # already gone after a successful replace
 
 
 def link_assets(element: Element, *, base_url: str) -> Element:

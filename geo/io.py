@@ -119,12 +119,12 @@ def import_file(
             "report": report.to_dict(),
         },
     )
+    result = None
     try:
         result = opened.write(changes)
-    except BaseException:
-        if created is not None:
+    finally:
+        if result is None and created is not None:  # the write failed: no half-made store
             created.unlink(missing_ok=True)
-        raise
     report.units_added = result.units_added
     report.observations_added = result.observations_added
     return report

@@ -338,12 +338,14 @@ class GeoPackageStore:
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
+            committed = False
             try:
                 self._apply(con, changes, result)
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+                con.execute("COMMIT")
+                committed = True
+            finally:
+                if not committed:  # any error, Ctrl-C included: leave the file as it was
+                    con.execute("ROLLBACK")
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"Schreiben in {self.path} abgelehnt, nichts geändert: {exc}") from exc
         except sqlite3.DatabaseError as exc:

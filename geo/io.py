@@ -332,7 +332,7 @@ def record_observation(
         raise InputError(
             f"Datum {observed_on:%d.%m.%Y} liegt in der Zukunft (heute ist {today:%d.%m.%Y})."
         )
-    register = store.read()
+    register = store.read(unit_ids=[unit_id])
     if unit_id not in set(register.units["unit_id"]):
         raise InputError(f"Einheit '{unit_id}' gibt es im Register nicht.")
     if supersedes is not None:

@@ -1478,7 +1478,7 @@ def log_visit(
         follow-up date; nothing is written.
     """
     today = today or date.today()
-    register = store.read()
+    register = store.read(unit_ids=[unit_id])
     raw = {
         "row": 1, "unit_id": unit_id, "visited_on": visited_on, "outcome": outcome, "status_new": status,
         "business_new": business_name, "follow_up_on": follow_up_on, "note": note,

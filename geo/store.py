@@ -24,6 +24,7 @@ import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,8 +150,8 @@ class Store(Protocol):
 
     location: str
 
-    def read(self) -> Register:
-        """Read the whole register."""
+    def read(self, *, unit_ids: Sequence[str] | None = None) -> Register:
+        """Read the whole register, or only the given units with their history."""
         ...
 
     def write(self, changes: ChangeSet) -> WriteResult:
@@ -278,18 +279,29 @@ class GeoPackageStore:
         return cls(path)
 
     # -- reading -----------------------------------------------------------------
-    def read(self) -> Register:
-        """Read units, observations and boundaries into a :class:`Register`."""
+    def read(self, *, unit_ids: Sequence[str] | None = None) -> Register:
+        """Read units, observations, visits and boundaries into a :class:`Register`.
+
+        Parameters
+        ----------
+        unit_ids
+            Read only these units with their observations and visits (an edit of
+            one unit need not read a million observations).
+        """
+        where = None
+        if unit_ids is not None:
+            quoted = ", ".join("'" + str(u).replace("'", "''") + "'" for u in unit_ids)
+            where = f"unit_id IN ({quoted or 'NULL'})"
         con = self._connect()
         try:
             # hold a shared lock for the whole read: no write can commit in between,
             # so units, observations and boundaries are one consistent state
             con.execute("BEGIN")
             meta = dict(con.execute("SELECT key, value FROM qm_meta").fetchall())
-            observations = self._read_observations()
-            units = self._read_units()
+            observations = self._read_observations(where)
+            units = self._read_units(where)
             boundaries = self._read_boundaries(con)
-            visits = self._read_visits(con)
+            visits = self._read_visits(con, where)
             con.execute("COMMIT")
         except (sqlite3.DatabaseError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
             raise StoreError(f"{self.path} lässt sich nicht lesen: {exc}") from exc
@@ -301,9 +313,9 @@ class GeoPackageStore:
 
     # Units and observations are read through GDAL's Arrow reader: about eight times
     # faster than sqlite3 row tuples for a million observations.
-    def _read_units(self) -> gpd.GeoDataFrame:
+    def _read_units(self, where: str | None = None) -> gpd.GeoDataFrame:
         frame = pyogrio.read_dataframe(
-            self.path, layer="units", columns=list(UNIT_COLUMNS), use_arrow=True
+            self.path, layer="units", columns=list(UNIT_COLUMNS), where=where, use_arrow=True
         )
         frame = frame.reindex(columns=[*UNIT_COLUMNS, "geometry"])
         frame["floor_area_m2"] = pd.to_numeric(frame["floor_area_m2"]).astype("float64")
@@ -311,15 +323,18 @@ class GeoPackageStore:
         frame["created_at"] = created.dt.tz_localize(None)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=settings.storage_crs)
 
-    def _read_observations(self) -> pd.DataFrame:
+    def _read_observations(self, where: str | None = None) -> pd.DataFrame:
         frame = pyogrio.read_dataframe(
-            self.path, layer="observations", read_geometry=False, fid_as_index=True, use_arrow=True
+            self.path, layer="observations", read_geometry=False, fid_as_index=True, where=where, use_arrow=True
         )
         frame = frame.rename_axis("obs_id").reset_index().sort_values("obs_id", ignore_index=True)
         return normalise_observations(frame)
 
-    def _read_visits(self, con: sqlite3.Connection) -> pd.DataFrame:
-        rows = con.execute(f"SELECT {', '.join(VISIT_COLUMNS)} FROM visits ORDER BY visit_id").fetchall()
+    def _read_visits(self, con: sqlite3.Connection, where: str | None = None) -> pd.DataFrame:
+        condition = f" WHERE {where}" if where else ""
+        rows = con.execute(
+            f"SELECT {', '.join(VISIT_COLUMNS)} FROM visits{condition} ORDER BY visit_id"
+        ).fetchall()
         return normalise_visits(pd.DataFrame.from_records(rows, columns=list(VISIT_COLUMNS)))
 
     def _read_boundaries(self, con: sqlite3.Connection) -> gpd.GeoDataFrame:

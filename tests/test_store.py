@@ -169,3 +169,12 @@ def test_visit_with_unknown_outcome_is_refused(store):
     with pytest.raises(StoreError):
         store.write(ChangeSet(visits=bad))
     assert digest(store.path) == before
+
+
+def test_read_only_some_units(store):
+    part = store.read(unit_ids=["A", "O'Brien"])
+    assert list(part.units["unit_id"]) == ["A"]
+    assert set(part.observations["unit_id"]) == {"A"}
+    assert list(part.observations["obs_id"]) == [1, 2]
+    assert len(part.boundaries) == len(store.read().boundaries)
+    assert store.read(unit_ids=[]).units.empty

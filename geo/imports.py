@@ -20,22 +20,29 @@ them as they are.
 
 from __future__ import annotations
 
-import io
+import csv
 import json
+import posixpath
 import re
+import warnings
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import pyproj.exceptions
 import shapely
+from openpyxl.utils import get_column_letter
 from pyproj import Transformer
 
 from geo import _columns as cols
@@ -285,6 +292,109 @@ class ImportPlan:
 
 # -- reading ---------------------------------------------------------------------
 
+#: German names of the CSV field separators.
+_SEP_NAMES: dict[str, str] = {";": "Semikolon", ",": "Komma", "\t": "Tabulator"}
+
+#: One physical line with its line break (CRLF, LF or CR); the last line may lack one.
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
+_LINE_RE_BYTES = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
+
+#: An archive that expands to less than this is never treated as a zip bomb, whatever its
+#: ratio: small archives of padded DBF files compress very well and are harmless.
+_RATIO_MIN_EXPANDED = 10 * 1024 * 1024
+
+#: Errors openpyxl and the XML/zip layers raise on damaged workbooks (it has no error class).
+_XLSX_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    EOFError,
+    SyntaxError,  # xml.etree.ElementTree.ParseError, lxml's XMLSyntaxError
+    OverflowError,
+    RecursionError,
+    NotImplementedError,  # zipfile: unsupported compression or version
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+#: Column label given to a column whose header cell is empty.
+_UNNAMED = "Spalte {} (ohne Überschrift)"
+_UNNAMED_RE = re.compile(r"Spalte \d+ \(ohne Überschrift\)")
+
+
+class _FormulaIssue(RowIssue):
+    """A spreadsheet formula without a stored result (a warning unless the field is needed)."""
+
+
+def _fmt_int(n: int) -> str:
+    """``1.048.576`` (German thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _fmt_bytes(n: int) -> str:
+    """``12,5 MB`` (German)."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}".replace(".", ",")
+    return f"{n} Byte"
+
+
+def _setting_text(name: str, env: str) -> str:
+    """How to raise a limit: ``Einstellung settings.X, Umgebungsvariable QM_X``."""
+    return f"Einstellung settings.{name}, Umgebungsvariable {env}"
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters, with the full length noted when cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({_fmt_int(len(text))} Zeichen)"
+
+
+def _check_row_count(name: str, n: int, *, more: bool = False) -> None:
+    """Raise when ``n`` data rows exceed :data:`geo.settings.max_import_rows`."""
+    limit = settings.max_import_rows
+    if n > limit:
+        count = f"mehr als {_fmt_int(limit)}" if more else _fmt_int(n)
+        raise InputError(
+            f"'{name}' hat {count} Datenzeilen; erlaubt sind höchstens {_fmt_int(limit)} je Import "
+            f"({_setting_text('max_import_rows', 'QM_MAX_IMPORT_ROWS')}). Bitte die Liste "
+            "aufteilen oder den Grenzwert erhöhen."
+        )
+
+
+def _check_archive(p: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse archives that would expand too much, from their directory alone (nothing unpacked).
+
+    Raises
+    ------
+    geo.errors.InputError
+        Above :data:`geo.settings.max_expanded_bytes`, or above
+        :data:`geo.settings.max_expansion_ratio` (for archives expanding to
+        more than 10 MB).
+    """
+    expanded = sum(max(info.file_size, 0) for info in archive.infolist())
+    limit = settings.max_expanded_bytes
+    if expanded > limit:
+        raise InputError(
+            f"'{p.name}' würde entpackt {_fmt_bytes(expanded)} groß; erlaubt sind höchstens "
+            f"{_fmt_bytes(limit)} ({_setting_text('max_expanded_bytes', 'QM_MAX_EXPANDED_BYTES')}). "
+            "Bitte die Datei prüfen (beschädigt oder absichtlich aufgebläht?), die Liste aufteilen "
+            "oder den Grenzwert erhöhen."
+        )
+    ratio = expanded / max(p.stat().st_size, 1)
+    if expanded > _RATIO_MIN_EXPANDED and ratio > settings.max_expansion_ratio:
+        raise InputError(
+            f"'{p.name}' würde sich beim Entpacken auf das {ratio:.0f}-Fache vergrößern "
+            f"({_fmt_bytes(expanded)}); erlaubt ist höchstens das {settings.max_expansion_ratio}-Fache "
+            f"({_setting_text('max_expansion_ratio', 'QM_MAX_EXPANSION_RATIO')}). So stark "
+            "gepackte Dateien sind meist beschädigt oder Zip-Bomben; bitte die Datei prüfen oder den "
+            "Grenzwert erhöhen."
+        )
+
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a list of units into a frame of raw values.
@@ -293,25 +403,31 @@ def read_table(path: str | Path) -> pd.DataFrame:
     ----------
     path
         CSV (``;``, ``,`` or tab separated; UTF-8 with or without BOM, or
-        Windows-1252), XLSX (first sheet), GeoJSON, GeoPackage (first layer)
-        or zipped Shapefile. The extension decides the reader.
+        Windows-1252, line by line), XLSX (first sheet), GeoJSON, GeoPackage
+        (first layer) or zipped Shapefile. The extension decides the reader.
 
     Returns
     -------
     pandas.DataFrame
         One row per data row or feature. Attribute values are text (missing
-        values NaN). Vector formats get float columns ``lon``/``lat`` from
-        the geometry in EPSG:4326 (non-point geometries: a representative
-        point). Column ``_row`` holds the row number the user sees: the
-        spreadsheet row for CSV/XLSX (header is row 1), the feature number
-        (from 1) for vector formats. ``DataFrame.attrs["notes"]`` lists
-        German notes on how the file was read.
+        values NaN; never the text "nan", "None" or "NaT"). Vector formats get
+        float columns ``lon``/``lat`` from the geometry in EPSG:4326
+        (non-point geometries: a representative point). Column ``_row`` holds
+        the row number the user sees: the spreadsheet row (CSV: the line) for
+        CSV/XLSX (header is row 1), the feature number (from 1) for vector
+        formats. ``DataFrame.attrs["notes"]`` lists German notes on how the
+        file was read; ``attrs["issues"]`` lists :class:`RowIssue` found while
+        reading (rows that cannot be split into the header's columns, formulas
+        without a stored result, lines in another encoding); ``attrs["unread"]``
+        counts data rows left out because they could not be read.
 
     Raises
     ------
     geo.errors.InputError
-        If the file is missing, empty, of an unsupported type or not what its
-        extension says.
+        If the file is missing, empty, of an unsupported type, not what its
+        extension says, has no readable data row or exceeds a limit of
+        :mod:`geo.settings` (``max_import_bytes``, ``max_import_rows``,
+        ``max_expanded_bytes``, ``max_expansion_ratio``).
     """
     p = Path(path)
     if not p.exists():
@@ -330,8 +446,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"Der Dateityp '{ext or '(ohne Endung)'}' von '{p.name}' wird nicht unterstützt. "
             f"Bitte als {_SUPPORTED} speichern."
         )
-    if p.stat().st_size == 0:
+    size = p.stat().st_size
+    if size == 0:
         raise InputError(f"Die Datei '{p.name}' ist leer (0 Byte). Bitte die richtige Datei wählen.")
+    if ext == ".shp":
+        size += sum(s.stat().st_size for s in (p.with_suffix(".dbf"), p.with_suffix(".shx")) if s.is_file())
+    if size > settings.max_import_bytes:
+        raise InputError(
+            f"'{p.name}' ist {_fmt_bytes(size)} groß; erlaubt sind höchstens "
+            f"{_fmt_bytes(settings.max_import_bytes)} je Import "
+            f"({_setting_text('max_import_bytes', 'QM_MAX_IMPORT_BYTES')}). Bitte die Liste "
+            "aufteilen oder den Grenzwert erhöhen."
+        )
     if ext in _CSV_EXTENSIONS:
         frame = _read_csv(p)
     elif ext in _XLSX_EXTENSIONS:
@@ -339,6 +465,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
     else:
         frame = _read_vector(p, ext)
     if len(frame) == 0:
+        errors = [i for i in frame.attrs.get("issues", []) if i.severity == "error"]
+        if errors:
+            shown = " ".join(f"{i.to_text()}." for i in errors[:5])
+            more = f" (und {len(errors) - 5} weitere)" if len(errors) > 5 else ""
+            raise InputError(
+                f"Die Datei '{p.name}' enthält keine lesbare Datenzeile: {shown}{more} "
+                "Bitte die Datei korrigieren."
+            )
         raise InputError(
             f"Die Datei '{p.name}' enthält keine Datenzeilen (höchstens eine Kopfzeile). "
             "Bitte eine Liste mit mindestens einer Einheit wählen."
@@ -346,99 +480,310 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+# -- CSV -------------------------------------------------------------------------
+
+
 def _read_csv(p: Path) -> pd.DataFrame:
     data = p.read_bytes()
-    notes: list[str] = []
     if data.startswith(b"PK\x03\x04"):
         raise InputError(
             f"'{p.name}' ist keine CSV-Datei, sondern eine ZIP- oder Excel-Datei. Bitte mit "
             "der richtigen Endung (.xlsx) einlesen oder in Excel als 'CSV (Trennzeichen-"
             "getrennt)' speichern."
         )
-    text: str | None = None
-    encoding = "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            text = None
-        else:
-            encoding = "utf-16"
-            notes.append("Zeichenkodierung UTF-16 erkannt.")
-    if text is None:
-        if b"\x00" in data:
-            raise _binary_csv_error(p)
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError as exc:
-                raise _binary_csv_error(p) from exc
-            encoding = "cp1252"
-            notes.append("Zeichenkodierung Windows-1252 (ANSI) erkannt.")
+    text, notes, issues = _decode_csv(p, data)
     if re.search(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]", text[:100_000]):
         raise _binary_csv_error(p)
-    offset, header = _first_nonblank_line(text, 0)
+    lines = _LINE_RE.findall(text)
+    offset, header = _first_nonblank_line(lines, 0)
     if header is None:
         raise InputError(f"Die Datei '{p.name}' enthält nur Leerzeilen. Bitte die richtige Datei wählen.")
     sep: str | None = None
     sep_match = re.fullmatch(r'"?sep=(.)"?\s*', header, flags=re.IGNORECASE)
     if sep_match:
         sep = sep_match.group(1)
-        offset, header = _first_nonblank_line(text, offset + 1)
-        header = header or ""
+        if sep in '"\r\n ':
+            raise InputError(
+                f"Die erste Zeile von '{p.name}' nennt das Trennzeichen {sep!r}, das nicht geht. "
+                "Bitte 'sep=;' schreiben oder die Zeile löschen."
+            )
+        offset, header = _first_nonblank_line(lines, offset + 1)
+        if header is None:
+            raise InputError(f"Die Datei '{p.name}' enthält keine Daten. Bitte die richtige Datei wählen.")
     if sep is None:
         counts = {s: header.count(s) for s in (";", "\t", ",")}
         sep = max(counts, key=lambda s: counts[s]) if max(counts.values()) else ";"
+    if len(lines) - offset - 1 > settings.max_import_rows:  # cheap: count before splitting fields
+        _check_row_count(p.name, sum(1 for line in lines[offset + 1 :] if line.strip()))
+    names, rows, row_issues, unread = _split_csv(lines, offset, sep, p.name, notes)
+    issues.extend(row_issues)
+    frame = pd.DataFrame([f for _, f in rows], columns=pd.Index(range(len(names))), dtype=object)
+    frame.columns = names
+    frame["_row"] = np.array([r for r, _ in rows], dtype="int64")
+    notes.append(f"CSV mit Trennzeichen {_SEP_NAMES.get(sep, repr(sep))} gelesen.")
+    return _finish_table(frame, notes, issues=issues, unread=unread, name=p.name)
+
+
+def _decode_csv(p: Path, data: bytes) -> tuple[str, list[str], list[RowIssue]]:
+    """Text of a CSV file, German notes and warnings on its encoding.
+
+    UTF-16 (with BOM) and UTF-8 files are decoded whole. Otherwise every line
+    is decoded on its own: as UTF-8 when it is valid UTF-8, else as
+    Windows-1252. A file mixing both gets a warning for every Windows-1252
+    line, so no line is stored as mojibake ("StraÃŸe").
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), ["Zeichenkodierung UTF-16 erkannt."], []
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:
+        raise _binary_csv_error(p)
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            encoding=encoding,
-            skiprows=offset,
-            sep=sep,
-            dtype="str",
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            engine="c",
+        return data.decode("utf-8-sig"), [], []
+    except UnicodeDecodeError:
+        pass
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    parts: list[str] = []
+    cp1252_lines: list[int] = []
+    utf8_lines = 0
+    for number, line in enumerate(_LINE_RE_BYTES.findall(body), start=1):
+        if line.isascii():
+            parts.append(line.decode("ascii"))
+            continue
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            # undefined bytes become U+FFFD, which the field check rejects
+            parts.append(line.decode("cp1252", errors="replace"))
+            cp1252_lines.append(number)
+    text = "".join(parts)
+    if not utf8_lines:
+        return text, ["Zeichenkodierung Windows-1252 (ANSI) erkannt."], []
+    notes = [
+        f"Zeichenkodierung gemischt: {_rows_text(cp1252_lines)} in Windows-1252 (ANSI), die "
+        "übrigen in UTF-8; jede Zeile in ihrer eigenen Kodierung gelesen."
+    ]
+    warnings_ = [
+        RowIssue(
+            row=number,
+            column=None,
+            value=None,
+            reason=(
+                "Zeile ist in Windows-1252 (ANSI) kodiert, die übrige Datei in UTF-8; Umlaute so "
+                "gelesen. Bitte prüfen und die Datei einheitlich als 'CSV UTF-8' speichern"
+            ),
+            severity="warning",
         )
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(
-            f"Die Datei '{p.name}' enthält keine Daten. Bitte die richtige Datei wählen."
-        ) from exc
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        sep_name = {";": "Semikolon", ",": "Komma", "\t": "Tabulator"}.get(sep, repr(sep))
-        if found:
-            expected, line, saw = found.groups()
-            detail = f"Zeile {int(line) + offset} hat {saw} Felder, die Kopfzeile aber {expected}"
-        else:
-            detail = "Der Inhalt lässt sich nicht in Spalten zerlegen"
-        raise InputError(
-            f"'{p.name}' ist keine lesbare CSV-Datei: {detail} (Trennzeichen: {sep_name}). "
-            "Bitte Trennzeichen und Anführungszeichen prüfen oder die Datei als .xlsx speichern."
-        ) from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame["_row"] = np.arange(len(frame), dtype="int64") + 2 + offset
-    sep_label = {";": "Semikolon", ",": "Komma", "\t": "Tabulator"}.get(sep, repr(sep))
-    notes.append(f"CSV mit Trennzeichen {sep_label} gelesen.")
-    return _finish_table(frame, notes)
+        for number in cp1252_lines
+    ]
+    return text, notes, warnings_
 
 
-def _first_nonblank_line(text: str, skip: int) -> tuple[int, str | None]:
-    """Index and text of the first non-blank line at or after line ``skip``."""
-    pos = 0
-    index = 0
+def _first_nonblank_line(lines: list[str], skip: int) -> tuple[int, str | None]:
+    """Index and text (without line break) of the first non-blank line at or after ``skip``."""
+    for index in range(skip, len(lines)):
+        if lines[index].strip():
+            return index, lines[index].rstrip("\r\n")
+    return len(lines), None
+
+
+def _split_csv(
+    lines: list[str], offset: int, sep: str, name: str, notes: list[str]
+) -> tuple[list[str], list[tuple[int, tuple[str, ...]]], list[RowIssue], int]:
+    """Split CSV lines into fields, checking every row against the header.
+
+    Parameters
+    ----------
+    lines
+        Physical lines with their line breaks.
+    offset
+        Index of the header line.
+
+    Returns
+    -------
+    names : list of str
+        Column labels (see :func:`_header_names`).
+    rows : list of tuple
+        ``(line number, fields)`` of the rows that fit the header.
+    issues : list of RowIssue
+        One error per row left out: more or fewer fields than the header, a
+        quoted field over several lines, a stray quote.
+    unread : int
+        Number of rows left out.
+    """
+    sep_name = _SEP_NAMES.get(sep, repr(sep))
+    reader = csv.reader(iter(lines[offset:]), delimiter=sep, quotechar='"', doublequote=True, strict=True)
+    header: list[str] | None = None
+    records: list[tuple[int, tuple[str, ...]]] = []  # tuples of str: the GC stops tracking them
+    issues: list[RowIssue] = []
+    consumed = unread = 0
+
     while True:
-        end = text.find("\n", pos)
-        line = text[pos:] if end < 0 else text[pos:end]
-        if index >= skip and line.strip():
-            return index, line.rstrip("\r")
-        if end < 0:
-            return index, None
-        pos = end + 1
-        index += 1
+        problem: str | None = None
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            fields, problem = [], str(exc)
+        start, end = offset + consumed + 1, offset + reader.line_num
+        consumed = reader.line_num
+        if header is None:
+            if problem is not None or end > start:
+                raise InputError(
+                    f"Die Kopfzeile (Zeile {start}) von '{name}' ist nicht lesbar: ein Anführungszeichen "
+                    "ist nicht geschlossen oder falsch gesetzt. Bitte die Spaltennamen ohne "
+                    'Anführungszeichen oder mit paarigen "…" schreiben.'
+                )
+            header = [f.strip() for f in fields]
+            continue
+        if problem is not None:
+            reason = _csv_error_reason(problem, start, end, sep_name)
+            column, value = None, None
+            if "field limit" in problem and start == end and '"' not in lines[start - 1]:
+                # a field too long for the csv module: without quotes, a plain split finds it
+                parts = lines[start - 1].rstrip("\r\n").split(sep)
+                longest = max(range(len(parts)), key=lambda i: len(parts[i]))
+                column = header[longest] if longest < len(header) and header[longest] else None
+                value = _shorten(parts[longest])
+            issues.append(RowIssue(row=start, column=column, value=value, reason=reason))
+            unread += 1
+            continue
+        if end > start:
+            where = next((i for i, f in enumerate(fields) if "\n" in f or "\r" in f), 0)
+            swallowed = f"Zeile {end}" if end == start + 1 else f"die Zeilen {start + 1} bis {end}"
+            issues.append(
+                RowIssue(
+                    row=start,
+                    column=header[where] if where < len(header) and header[where] else None,
+                    value=_shorten(fields[where].splitlines()[0] if fields[where].strip() else ""),
+                    reason=(
+                        f"ein Anführungszeichen öffnet in Zeile {start} und schließt erst in Zeile "
+                        f"{end}; der Wert enthält einen Zeilenumbruch und würde {swallowed} "
+                        "verschlucken. Nicht gelesen. Bitte das fehlende Anführungszeichen ergänzen "
+                        "oder den Zeilenumbruch aus der Zelle entfernen"
+                    ),
+                )
+            )
+            unread += 1
+            continue
+        if "".join(fields).strip():  # blank lines and lines of empty fields are no rows
+            records.append((start, tuple(fields)))
+    if header is None or not any(header):
+        raise InputError(
+            f"Die Kopfzeile von '{name}' enthält keine Spaltennamen. Bitte in die erste Zeile die "
+            "Spaltennamen schreiben (z. B. Nr.;Straße;Hausnummer;Status)."
+        )
+    n_header = len(header)
+    n_named = max(i + 1 for i, h in enumerate(header) if h)
+    # Every row must have as many fields as the header. One exception: all rows (at least two)
+    # agree on one other count and the surplus fields are empty, as when every line ends with a
+    # separator. A single longer row is never trusted: it is the signature of a separator inside
+    # an unquoted value, which would shift every following column.
+    expected = n_header
+    widths = {len(f) for _, f in records}
+    if len(widths) == 1:
+        width = widths.pop()
+        if n_named <= width < n_header or (
+            width > n_header
+            and len(records) >= 2
+            and not any("".join(f[n_header:]).strip() for _, f in records)
+        ):
+            expected = width
+            if width > n_header:
+                notes.append(
+                    f"Jede Datenzeile hat {_count(width - n_header, 'leeres Feld', 'leere Felder')} mehr "
+                    "als die Kopfzeile (Trennzeichen am Zeilenende); ignoriert."
+                )
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    for start, record in records:
+        n = len(record)
+        if n != expected:
+            if n > expected:
+                reason = (
+                    f"die Zeile hat {n} Felder, die Kopfzeile aber {expected}: {n - expected} "
+                    f"{sep_name} zu viel (z. B. in einem Namen ohne Anführungszeichen) würde alle "
+                    "folgenden Spalten verschieben. Nicht gelesen. Bitte den Wert in Anführungszeichen "
+                    "setzen oder das Trennzeichen entfernen"
+                )
+            else:
+                reason = (
+                    f"die Zeile hat {n} Felder, die Kopfzeile aber {expected}: es fehlen "
+                    f"{expected - n} (Zeile abgeschnitten oder Trennzeichen fehlt). Nicht gelesen. "
+                    f"Bitte die fehlenden Felder ergänzen (leere Felder mit {sep_name} trennen)"
+                )
+            issues.append(RowIssue(row=start, column=None, value=None, reason=reason))
+            continue
+        extra = next((i for i in range(n_named, n) if record[i].strip()), None) if n > n_named else None
+        if extra is not None:
+            issues.append(
+                RowIssue(
+                    row=start,
+                    column=_UNNAMED.format(extra + 1),
+                    value=_shorten(record[extra]),
+                    reason=(
+                        f"Wert in Spalte {extra + 1}, die keine Überschrift hat: vermutlich ein "
+                        f"{sep_name} zu viel in der Zeile. Nicht gelesen. Bitte das Trennzeichen "
+                        "entfernen oder der Spalte eine Überschrift geben"
+                    ),
+                )
+            )
+            continue
+        rows.append((start, record[:n_named]))
+    names = _header_names(header[:n_named], name)
+    return names, rows, issues, unread + len(records) - len(rows)
+
+
+def _csv_error_reason(problem: str, start: int, end: int, sep_name: str) -> str:
+    """German reason for an error of :mod:`csv` in the rows ``start`` to ``end``."""
+    if "expected after" in problem:
+        return (
+            f"Anführungszeichen falsch gesetzt: nach dem schließenden Anführungszeichen folgt kein "
+            f'{sep_name}. Nicht gelesen. Ein Anführungszeichen im Text bitte verdoppeln ("") oder '
+            "den ganzen Wert in Anführungszeichen setzen"
+        )
+    if "end of data" in problem:
+        return (
+            f"ein Anführungszeichen in Zeile {start} wird bis zum Dateiende (Zeile {end}) nicht "
+            f"geschlossen; die Zeilen {start} bis {end} wurden nicht gelesen. Bitte das fehlende "
+            "Anführungszeichen ergänzen"
+        )
+    if "field limit" in problem:
+        return (
+            f"ein Feld ist länger als {_fmt_int(csv.field_size_limit())} Zeichen (erlaubt: "
+            f"{_fmt_int(settings.max_field_chars)}; "
+            f"{_setting_text('max_field_chars', 'QM_MAX_FIELD_CHARS')}). Nicht gelesen. Bitte kürzen"
+        )
+    return "die Zeile lässt sich nicht in Felder zerlegen. Nicht gelesen. Bitte Trennzeichen und Anführungszeichen prüfen"
+
+
+def _header_names(labels: list[str], name: str) -> list[str]:
+    """Column labels from header cells: empty ones named by position, repeated ones numbered.
+
+    Raises
+    ------
+    geo.errors.InputError
+        If a label that names a field (e.g. ``Status``) appears twice: which
+        column holds the values is unclear.
+    """
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        if not label:
+            names.append(_UNNAMED.format(index + 1))
+        elif label not in seen:
+            seen[label] = index
+            names.append(label)
+        elif cols.field_of(label) is not None:
+            raise InputError(
+                f"Die Spalte '{label}' kommt in '{name}' zweimal vor (Spalten {seen[label] + 1} und "
+                f"{index + 1}); unklar, welche gilt. Bitte eine der beiden umbenennen oder löschen."
+            )
+        else:
+            names.append(f"{label} ({sum(1 for other in labels[:index] if other == label) + 1})")
+    return names
 
 
 def _binary_csv_error(p: Path) -> InputError:
@@ -446,6 +791,9 @@ def _binary_csv_error(p: Path) -> InputError:
         f"'{p.name}' ist keine Textdatei (CSV), sondern enthält Binärdaten. Bitte die Liste in "
         "Excel öffnen und als 'CSV UTF-8 (durch Trennzeichen getrennt)' oder als .xlsx speichern."
     )
+
+
+# -- XLSX ------------------------------------------------------------------------
 
 
 def _read_xlsx(p: Path) -> pd.DataFrame:
@@ -460,14 +808,29 @@ def _read_xlsx(p: Path) -> pd.DataFrame:
         with zipfile.ZipFile(p) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 raise not_xlsx
-        with pd.ExcelFile(p, engine="openpyxl") as book:
-            sheets = list(book.sheet_names)
-            if not sheets:
-                raise not_xlsx
-            frame = pd.read_excel(book, sheet_name=sheets[0], dtype=object, header=0)
+            _check_archive(p, archive)
+            sheet_path = _first_sheet_path(archive)
+            formulas = _formula_cells_without_value(archive, sheet_path) if sheet_path else []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles, dates out of range, ...
+            book = openpyxl.load_workbook(p, read_only=True, data_only=True, keep_links=False)
+            try:
+                sheets = list(book.sheetnames)
+                if not sheets:
+                    raise not_xlsx
+                sheet = book[sheets[0]]
+                if not hasattr(sheet, "iter_rows"):
+                    raise InputError(
+                        f"Das erste Blatt '{sheets[0]}' von '{p.name}' ist ein Diagramm, keine "
+                        "Tabelle. Bitte die Liste als erstes Tabellenblatt speichern."
+                    )
+                sheet.reset_dimensions()  # files not saved by Excel may state a wrong size
+                rows = _sheet_rows(sheet, p.name)
+            finally:
+                book.close()
     except InputError:
         raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except _XLSX_ERRORS as exc:
         raise InputError(
             f"'{p.name}' lässt sich nicht als Excel-Datei lesen ({type(exc).__name__}). "
             "Bitte in Excel öffnen, prüfen und erneut als .xlsx speichern."
@@ -476,10 +839,146 @@ def _read_xlsx(p: Path) -> pd.DataFrame:
     if len(sheets) > 1:
         others = ", ".join(f"'{s}'" for s in sheets[1:])
         notes.append(f"Weitere Tabellenblätter nicht gelesen: {others}.")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    text = pd.DataFrame({c: _as_text(frame[c]) for c in frame.columns}, index=frame.index)
-    text["_row"] = np.arange(len(text), dtype="int64") + 2
-    return _finish_table(text, notes)
+    if not rows:
+        raise InputError(
+            f"Das Tabellenblatt '{sheets[0]}' von '{p.name}' ist leer. Bitte die Liste ins erste "
+            "Tabellenblatt schreiben."
+        )
+    header_row, header_cells = rows[0]
+    width = max(len(values) for _, values in rows)
+    labels = [(_cell_text(v) or "").strip() for v in header_cells] + [""] * (width - len(header_cells))
+    names = _header_names(labels, p.name)
+    data = [list(values) + [None] * (width - len(values)) for _, values in rows[1:]]
+    raw = pd.DataFrame(data, columns=pd.Index(range(width)), dtype=object)
+    frame = pd.DataFrame({names[i]: _as_text(raw[i]) for i in range(width)}, index=raw.index)
+    frame["_row"] = np.array([r for r, _ in rows[1:]], dtype="int64")
+    issues: list[RowIssue] = []
+    for row, col, formula in formulas:
+        cell = f"{get_column_letter(col)}{row}"
+        if row == header_row:
+            raise InputError(
+                f"Die Spaltenüberschrift in Zelle {cell} von '{p.name}' ist eine Formel ohne "
+                "gespeichertes Ergebnis. Bitte die Datei in Excel öffnen und speichern oder die "
+                "Überschrift als Text eintragen."
+            )
+        if row > header_row:
+            issues.append(
+                _FormulaIssue(
+                    row=row,
+                    column=names[col - 1] if col <= len(names) else None,
+                    value=_shorten(formula),
+                    reason=(
+                        f"Zelle {cell} enthält eine Formel ohne gespeichertes Ergebnis (die Datei "
+                        "wurde von einem Programm geschrieben, nicht mit Excel gespeichert); der Wert "
+                        "fehlt und bleibt leer. Bitte die Datei in Excel öffnen und speichern oder den "
+                        "Wert statt der Formel eintragen"
+                    ),
+                    severity="warning",
+                )
+            )
+    return _finish_table(frame, notes, issues=issues, name=p.name)
+
+
+def _sheet_rows(sheet: Any, name: str) -> list[tuple[int, tuple[Any, ...]]]:
+    """Non-blank rows of a worksheet as ``(row number, values)``; stops beyond the row limit."""
+    rows: list[tuple[int, tuple[Any, ...]]] = []
+    limit = settings.max_import_rows + 1  # plus the header
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        filled = [
+            i for i, v in enumerate(values) if v is not None and not (isinstance(v, str) and not v.strip())
+        ]
+        if filled:
+            rows.append((number, tuple(values[: filled[-1] + 1])))  # empty (styled) cells at the end dropped
+            if len(rows) > limit:
+                _check_row_count(name, len(rows) - 1, more=True)
+    return rows
+
+
+def _local(tag: str) -> str:
+    """XML tag or attribute name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    """Path of the first worksheet's XML inside an XLSX archive, or None when not found."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    sheet = next((e for e in book.iter() if _local(e.tag) == "sheet"), None)
+    if sheet is None:
+        return None
+    rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
+    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+    if not target:
+        return None
+    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return path if path in archive.namelist() else None
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _formula_cells_without_value(archive: zipfile.ZipFile, path: str) -> list[tuple[int, int, str]]:
+    """Cells of a worksheet that hold a formula but no stored result.
+
+    Excel stores the last result of every formula (``<v>``); files written by
+    other programs often do not (no or an empty ``<v>``), and reading values
+    then gives nothing. The
+    sheet is scanned for formulas first (fast), and parsed only when it has some.
+
+    Returns
+    -------
+    list of tuple
+        ``(row, column, formula)``, 1-based, formula with a leading ``=``.
+    """
+    with archive.open(path) as handle:
+        tail = b""
+        while chunk := handle.read(1 << 20):
+            if _FORMULA_TAG.search(tail + chunk):
+                break
+            tail = chunk[-64:]
+        else:
+            return []
+    found: list[tuple[int, int, str]] = []
+    row, col = 0, 0
+    with archive.open(path) as handle:
+        for event, elem in ElementTree.iterparse(handle, events=("start", "end")):
+            tag = _local(elem.tag)
+            if event == "start":
+                if tag == "row":
+                    r = elem.get("r")
+                    row = int(r) if r and r.isdigit() else row + 1
+                    col = 0
+                continue
+            if tag == "c":
+                ref = elem.get("r")
+                col = _column_index(ref) if ref else col + 1
+                children = {_local(child.tag): child for child in elem}
+                formula, value = children.get("f"), children.get("v")
+                # an empty <v/> is a stored empty text only for text results (t="str")
+                stored = "is" in children or (
+                    value is not None and (bool(value.text) or elem.get("t") == "str")
+                )
+                if formula is not None and not stored:
+                    found.append((row, col, "=" + (formula.text or "(geteilte Formel)")))
+                elem.clear()
+            elif tag == "row":
+                elem.clear()
+    return found
+
+
+def _column_index(ref: str) -> int:
+    """1-based column of a cell reference such as ``AB12``."""
+    letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ord(ch) - 64)
+    return index
+
+
+# -- vector formats --------------------------------------------------------------
 
 
 def _read_vector(p: Path, ext: str) -> pd.DataFrame:
@@ -487,8 +986,9 @@ def _read_vector(p: Path, ext: str) -> pd.DataFrame:
     layer: str | None = None
     source: str = str(p)
     drop_feature_id = False
+    n_features: int | None = None
     if ext in _GEOJSON_EXTENSIONS:
-        drop_feature_id = _check_geojson(p)
+        drop_feature_id, n_features = _check_geojson(p)
     elif ext in _GPKG_EXTENSIONS:
         with p.open("rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
@@ -510,10 +1010,21 @@ def _read_vector(p: Path, ext: str) -> pd.DataFrame:
                 f"'{p.name}' ist keine ZIP-Datei. Ein Shapefile bitte mit allen Teildateien "
                 "(.shp, .shx, .dbf, .prj) in ein ZIP packen."
             )
-        with zipfile.ZipFile(p) as archive:
-            shapes = [
-                n for n in archive.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")
-            ]
+        try:
+            with zipfile.ZipFile(p) as archive:
+                _check_archive(p, archive)
+                shapes = [
+                    n
+                    for n in archive.namelist()
+                    if n.lower().endswith(".shp") and not n.startswith("__MACOSX")
+                ]
+        except InputError:
+            raise
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+            raise InputError(
+                f"'{p.name}' ist keine lesbare ZIP-Datei ({type(exc).__name__}). Bitte das Shapefile "
+                "neu packen."
+            ) from exc
         if not shapes:
             raise InputError(
                 f"Das ZIP '{p.name}' enthält kein Shapefile (.shp). Bitte die Dateien .shp, .shx, "
@@ -523,11 +1034,21 @@ def _read_vector(p: Path, ext: str) -> pd.DataFrame:
             notes.append(f"ZIP enthält {len(shapes)} Shapefiles; nur '{shapes[0]}' wurde gelesen.")
         source = f"/vsizip/{p.resolve()}/{shapes[0]}"
     try:
+        if n_features is None:
+            n_features = int(pyogrio.read_info(source, layer=layer, force_feature_count=True)["features"])
+        _check_row_count(p.name, n_features)
         frame = pyogrio.read_dataframe(source, layer=layer)
     except _PYOGRIO_ERRORS as exc:
         raise InputError(
             f"'{p.name}' lässt sich nicht als Geodatei lesen: {exc}. Bitte die Datei in QGIS "
             f"prüfen und als {_SUPPORTED} speichern."
+        ) from exc
+    except UnicodeDecodeError as exc:  # GDAL stops at the first text not in the stated encoding
+        text = exc.object[:120].decode(exc.encoding, errors="replace") if exc.object else ""
+        raise InputError(
+            f"'{p.name}' enthält Text, der nicht in der angegebenen Zeichenkodierung ({exc.encoding}) "
+            f"vorliegt, z. B. '{text.strip()}'. Bitte die Datei in QGIS mit der richtigen Kodierung "
+            "neu speichern (Shapefile: .cpg-Datei mit der Kodierung der .dbf, z. B. 'UTF-8')."
         ) from exc
     if drop_feature_id and "id" in frame.columns:
         frame = frame.drop(columns="id")
@@ -569,14 +1090,20 @@ def _read_vector(p: Path, ext: str) -> pd.DataFrame:
     else:
         notes.append("Die Daten haben keine Geometrie; Koordinaten nur aus Spalten.")
     text["_row"] = np.arange(len(text), dtype="int64") + 1
-    return _finish_table(text, notes)
+    return _finish_table(text, notes, name=p.name)
 
 
-def _check_geojson(p: Path) -> bool:
-    """Validate a GeoJSON file; True when ``id`` is a feature-level id only."""
+def _check_geojson(p: Path) -> tuple[bool, int]:
+    """Validate a GeoJSON file.
+
+    Returns
+    -------
+    tuple
+        True when ``id`` is a feature-level id only; the number of features.
+    """
     try:
         content = json.loads(p.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(
             f"'{p.name}' ist kein gültiges GeoJSON (kein lesbares JSON: {exc}). "
             "Bitte die Datei in QGIS als GeoJSON exportieren."
@@ -599,7 +1126,7 @@ def _check_geojson(p: Path) -> bool:
             has_feature_id = has_feature_id or "id" in feat
             props = feat.get("properties")
             has_property_id = has_property_id or (isinstance(props, dict) and "id" in props)
-    return has_feature_id and not has_property_id
+    return has_feature_id and not has_property_id, len(features)
 
 
 def _list_layers(p: Path, name: str) -> list[str]:
@@ -621,60 +1148,213 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd
         notes.append(f"'{name}' hat kein Koordinatenbezugssystem; als EPSG:4326 (lon/lat) gelesen.")
         return frame.set_crs(settings.storage_crs)
     if not frame.crs.equals(settings.storage_crs):
+        try:
+            converted = frame.to_crs(settings.storage_crs)
+        except (pyproj.exceptions.ProjError, pyproj.exceptions.CRSError) as exc:
+            raise InputError(
+                f"Das Koordinatenbezugssystem von '{name}' ({frame.crs.name}) lässt sich nicht nach "
+                f"EPSG:4326 umrechnen ({exc}). Bitte die Datei in QGIS mit EPSG:4326 oder EPSG:25833 "
+                "neu speichern (Shapefile: .prj-Datei prüfen)."
+            ) from exc
         notes.append(f"Koordinaten von {frame.crs.to_string()} nach EPSG:4326 umgerechnet.")
-        return frame.to_crs(settings.storage_crs)
+        return converted
     return frame
 
 
+# -- values ----------------------------------------------------------------------
+
+
 def _as_text(values: pd.Series) -> pd.Series:
-    """Raw values as text: dates ISO, whole floats without ``.0``, missing NaN."""
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        has_time = (values.dropna() != values.dropna().dt.normalize()).any()
-        fmt = "%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"
-        return values.dt.strftime(fmt).astype("str")
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return values.map({True: "true", False: "false"}).astype("str")
-    if pd.api.types.is_integer_dtype(values.dtype):
-        return values.astype("str").mask(values.isna())
+    """Raw values as text: dates ISO, whole floats without ``.0``, missing NaN (never "nan")."""
     if pd.api.types.is_float_dtype(values.dtype):
-        whole = values.notna() & (values == np.floor(values)) & (values.abs() < 1e15)
+        finite = values.notna() & np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))
+        whole = finite & (values == np.floor(values)) & (values.abs() < 1e15)
         out = values.astype("str")
         out = out.where(~whole, values.where(whole).astype("Int64").astype("str"))
         return out.mask(values.isna())
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype("str").mask(values.isna())
     if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
-        return values
+        return values.astype("str").mask(values.isna())
+    # objects, dates, booleans (also nullable ones): value by value
     return pd.Series([_cell_text(v) for v in values], index=values.index, dtype="str")
 
 
 def _cell_text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+    """One raw value as text; None for every kind of missing value (None, NaN, NaT, NA)."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")  # U+FFFD is rejected later
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    missing = pd.isna(value)  # an array for lists (e.g. a GeoJSON list property)
+    if isinstance(missing, (bool, np.bool_)) and missing:
         return None
     if isinstance(value, datetime):
+        day = f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
         if value.hour == value.minute == value.second == 0:
-            return value.strftime("%Y-%m-%d")
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+            return day
+        return f"{day} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return str(number)
+    if isinstance(value, np.integer):
         return str(int(value))
     return str(value)
 
 
-def _finish_table(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _finish_table(
+    frame: pd.DataFrame,
+    notes: list[str],
+    *,
+    issues: list[RowIssue] | None = None,
+    unread: int = 0,
+    name: str,
+) -> pd.DataFrame:
+    """Tidy a freshly read table and attach notes and read issues (see :func:`read_table`)."""
     data_cols = [c for c in frame.columns if c != "_row"]
+    for col in data_cols:
+        label = str(col)
+        if _MOJIBAKE_RE.search(label) or "\ufffd" in label:
+            raise InputError(
+                f"Die Spaltenüberschrift '{_shorten(label)}' in '{name}' ist falsch kodiert "
+                f"({_mojibake_hint(label)}): die Datei wurde mit einer anderen Zeichenkodierung "
+                "gespeichert, als sie angibt. Bitte in Excel als 'CSV UTF-8' bzw. die Geodatei mit "
+                "UTF-8 (Shapefile: mit .cpg-Datei) neu speichern."
+            )
     text_cols = [c for c in data_cols if c not in ("lon", "lat") or frame[c].dtype.kind not in "f"]
     for col in text_cols:
         cleaned = frame[col].astype("str").str.strip()
         frame[col] = cleaned.mask(cleaned == "")
-    empty_unnamed = [c for c in data_cols if str(c).startswith("Unnamed:") and frame[c].isna().all()]
+    empty_unnamed = [c for c in data_cols if _UNNAMED_RE.fullmatch(str(c)) and frame[c].isna().all()]
     frame = frame.drop(columns=empty_unnamed)
     data_cols = [c for c in frame.columns if c != "_row"]
     blank = frame[data_cols].isna().all(axis=1) if data_cols else pd.Series(True, index=frame.index)
     frame = frame.loc[~blank].reset_index(drop=True)
+    _check_row_count(name, len(frame))
     frame.attrs["notes"] = notes
+    frame.attrs["issues"] = list(issues or [])
+    frame.attrs["unread"] = unread
     return frame
+
+
+def _cp1252_char(byte: int) -> str:
+    """The character Windows-1252 shows for ``byte`` (Latin-1 for its five undefined bytes)."""
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return chr(byte)
+
+
+#: A UTF-8 continuation byte (0x80-0xBF) as Windows-1252 or as Latin-1 (C1 controls) shows it.
+_CONTINUATION = re.escape(
+    "".join(sorted({_cp1252_char(b) for b in range(0x80, 0xC0)} | {chr(b) for b in range(0x80, 0xC0)}))
+)
+
+#: UTF-8 text read as Windows-1252/Latin-1: "Ã¤" for "ä", "ÃŸ" for "ß", "â€ž" for "„",
+#: "Ä±"/"ÅŸ" (Turkish), "Ð"/"Ñ" (Cyrillic), "Ø"/"Ù" (Arabic) followed by a continuation byte.
+#: German text never has these pairs ("ß“" or "Ö–" are not matched: their lead bytes are left out).
+_MOJIBAKE_RE = re.compile(f"[ÂÃÄÅÐÑØÙÚÛ][{_CONTINUATION}]|[âï][{_CONTINUATION}]{{2}}")
+
+#: Characters no list should contain: C0/C1 control characters except tab and line breaks.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+#: Texts programs write for an empty cell (compared casefolded).
+_PLACEHOLDERS = frozenset({"nan", "none", "nat", "null", "<na>"})
+
+#: Error values of Excel formulas (English and German Excel).
+_EXCEL_ERRORS = frozenset(
+    {
+        "#N/A",
+        "#NV",
+        "#DIV/0!",
+        "#VALUE!",
+        "#WERT!",
+        "#REF!",
+        "#BEZUG!",
+        "#NAME?",
+        "#NUM!",
+        "#ZAHL!",
+        "#NULL!",
+        "#LEER!",
+        "#SPILL!",
+        "#ÜBERLAUF!",
+        "#CALC!",
+        "#BERECHNEN!",
+    }
+)
+
+
+def _mojibake_hint(text: str) -> str:
+    """``'ÃŸ' statt 'ß'`` for the first mojibake in ``text``."""
+    found = _MOJIBAKE_RE.search(text)
+    if found is None:
+        return "enthält das Ersatzzeichen '\ufffd'"
+    bad = found.group()
+    raw = b"".join(_cp1252_byte(ch) for ch in bad)
+    good = raw.decode("utf-8", errors="replace").replace("\ufeff", "BOM")
+    shown = "".join(f"\\x{ord(ch):02x}" if _CONTROL_RE.match(ch) else ch for ch in bad)
+    return f"'{shown}' statt '{good}'"
+
+
+def _cp1252_byte(ch: str) -> bytes:
+    """The byte Windows-1252 (Latin-1 for its undefined bytes) encodes ``ch`` as."""
+    try:
+        return ch.encode("cp1252")
+    except UnicodeEncodeError:
+        return ch.encode("latin-1")
+
+
+def _text_problem(text: str) -> str | None:
+    """German reason why a field's text must not be stored, or None.
+
+    Too long (:data:`geo.settings.max_field_chars`), a control character, the
+    replacement character U+FFFD, mojibake (UTF-8 read as Windows-1252), a
+    placeholder a program wrote for an empty cell ("nan", "None", "NaT",
+    "NULL") or an Excel error value ("#NV").
+    """
+    limit = settings.max_field_chars
+    if len(text) > limit:
+        return (
+            f"Text ist {_fmt_int(len(text))} Zeichen lang; erlaubt sind höchstens {_fmt_int(limit)} "
+            f"je Feld ({_setting_text('max_field_chars', 'QM_MAX_FIELD_CHARS')}). Bitte kürzen"
+        )
+    if "\ufffd" in text:
+        return (
+            "Text enthält das Ersatzzeichen '\ufffd': beim Speichern oder Umwandeln ging ein Zeichen "
+            "verloren. Bitte den Text korrigieren und die Datei als UTF-8 speichern"
+        )
+    if _MOJIBAKE_RE.search(text):
+        return (
+            f"Text ist falsch kodiert ({_mojibake_hint(text)}): UTF-8 wurde als Windows-1252 oder "
+            "Latin-1 gelesen. Bitte den Text korrigieren und die Datei als UTF-8 speichern "
+            "(Shapefile: mit .cpg-Datei 'UTF-8')"
+        )
+    control = _CONTROL_RE.search(text)
+    if control is not None:
+        return (
+            f"Text enthält ein unsichtbares Steuerzeichen (U+{ord(control.group()):04X}); die Datei ist "
+            "vermutlich beschädigt. Bitte das Zeichen entfernen oder den Text neu eintippen"
+        )
+    word = text.strip()
+    if word.casefold() in _PLACEHOLDERS:
+        return (
+            f"Platzhalter '{word}' statt eines Werts (so schreiben Programme eine leere Zelle). "
+            "Bitte die Zelle leeren oder den richtigen Wert eintragen"
+        )
+    if word.upper() in _EXCEL_ERRORS:
+        return (
+            f"Excel-Fehlerwert '{word}' statt eines Werts (eine Formel ohne gültiges Ergebnis). "
+            "Bitte die Formel korrigieren oder den Wert eintragen"
+        )
+    return None
 
 
 # -- planning --------------------------------------------------------------------
@@ -690,7 +1370,7 @@ class _Issues:
         self,
         positions: np.ndarray | pd.Index | list[int],
         *,
-        column: str | None,
+        column: str | None | list[str | None],
         value: Any,
         reason: Any,
         severity: str = "error",
@@ -792,9 +1472,18 @@ def plan_import(
             f"Der Stichtag {as_of:%d.%m.%Y} liegt in der Zukunft (heute: {today:%d.%m.%Y}). "
             "Bitte ein Datum bis heute angeben."
         )
+    if as_of is not None and as_of < settings.earliest_date:
+        raise InputError(
+            f"Der Stichtag {as_of:%d.%m.%Y} liegt vor dem {settings.earliest_date:%d.%m.%Y} und ist nicht "
+            f"plausibel. Erlaubt: {settings.earliest_date:%d.%m.%Y} bis heute ({today:%d.%m.%Y}); die "
+            "untere Grenze ist einstellbar (Einstellung settings.earliest_date, Umgebungsvariable "
+            "QM_EARLIEST_DATE)."
+        )
     p = Path(path)
     raw = read_table(p)
-    report = ImportReport(file=str(path), mode=on_error, rows_read=len(raw))
+    # taken out of attrs, which pandas deep-copies with every derived frame
+    read_issues: list[RowIssue] = raw.attrs.pop("issues", [])
+    report = ImportReport(file=str(path), mode=on_error, rows_read=len(raw) + int(raw.attrs.pop("unread", 0)))
     report.notes.extend(raw.attrs.get("notes", []))
     planner = _Planner(
         raw,
@@ -806,9 +1495,21 @@ def plan_import(
         source=source if source is not None else p.name,
         recorded_by=recorded_by,
         file_name=p.name,
+        read_issues=read_issues,
     )
     return planner.run()
 
+
+#: Fields that decide which unit a row describes and what it says; a formula without a
+#: stored result there is an error, not a warning.
+_NEEDED_FIELDS: dict[str, str] = {
+    "unit_id": "ohne Einheiten-Nr. würde die Zeile einer geratenen Einheit zugeordnet",
+    "street": "ohne Straße würde die Zeile einer geratenen Einheit zugeordnet",
+    "housenumber": "ohne Hausnummer würde die Zeile einer geratenen Einheit zugeordnet",
+    "address": "ohne Adresse würde die Zeile einer geratenen Einheit zugeordnet",
+    "status": "ohne Status würde 'genutzt' oder 'unbekannt' angenommen",
+    "observed_on": "ohne Datum würde der Stichtag (sonst heute) angenommen",
+}
 
 _LON_RANGE = (settings.leipzig_bbox[0], settings.leipzig_bbox[2])
 _LAT_RANGE = (settings.leipzig_bbox[1], settings.leipzig_bbox[3])
@@ -842,8 +1543,11 @@ class _Planner:
         source: str,
         recorded_by: str | None,
         file_name: str,
+        read_issues: list[RowIssue],
     ) -> None:
         self.raw = raw.reset_index(drop=True)
+        self.read_issues = read_issues
+        self.unread_issues: list[RowIssue] = []  # issues of rows that could not be read at all
         self.report = report
         self.units = units
         self.stored_obs = observations
@@ -864,6 +1568,7 @@ class _Planner:
 
     def run(self) -> ImportPlan:
         self._map_columns()
+        self._check_values()
         dup = self._exact_duplicates()
         self._parse_fields()
         # field errors of exact copies are reported once, at the first copy
@@ -872,6 +1577,7 @@ class _Planner:
             self.issues.frames = [
                 f[~(f["pos"].isin(dup_pos) & (f["severity"] == "error"))] for f in self.issues.frames
             ]
+        self._add_read_issues()
         alive = ~dup & ~self._error_mask()
         self._identify_units(alive)
         alive &= ~self._error_mask()
@@ -924,6 +1630,61 @@ class _Planner:
                     f"Spalte für {cols.FIELD_LABELS[miss]}. Bitte beide Koordinatenspalten angeben."
                 )
                 del mapping[have]
+
+    def _check_values(self) -> None:
+        """Reject texts of used columns that must not reach the store (see :func:`_text_problem`).
+
+        The offending values are reported with their row and column and
+        replaced by missing values, so no later step sees them.
+        """
+        for col in dict.fromkeys(self.mapping.values()):
+            values = self.raw[col]
+            if values.dtype.kind == "f":
+                continue
+            problems = cols.map_unique(values.astype("str"), lambda u: u.map(_text_problem))
+            bad = problems.notna().to_numpy()
+            if not bad.any():
+                continue
+            pos = np.flatnonzero(bad)
+            shown = [_shorten(str(v)) for v in values.iloc[pos]]
+            self.issues.add(pos, column=col, value=shown, reason=problems.iloc[pos].to_numpy(dtype=object))
+            self.raw[col] = values.mask(pd.Series(bad, index=values.index))
+
+    def _add_read_issues(self) -> None:
+        """Add the issues :func:`read_table` found, at their rows.
+
+        A formula without a stored result is an error where the field decides
+        the unit or the observation (number, address, status, date): without
+        it the row would be matched or dated by guess.
+        """
+        if not self.read_issues:
+            return
+        field_of = {col: fld for fld, col in self.mapping.items()}
+        position = dict(zip(self.w["_row"].tolist(), range(self.n), strict=True))
+        rows: dict[str, tuple[list[int], list[str | None], list[str | None], list[str]]] = {
+            "error": ([], [], [], []),
+            "warning": ([], [], [], []),
+        }
+        for issue in self.read_issues:
+            severity, reason = issue.severity, issue.reason
+            fld = field_of.get(issue.column) if issue.column is not None else None
+            if isinstance(issue, _FormulaIssue) and fld in _NEEDED_FIELDS:
+                severity = "error"
+                reason += f"; {_NEEDED_FIELDS[fld]}, daher wird die Zeile nicht übernommen"
+            if issue.row is None:
+                self.file_issues.append(replace(issue, reason=reason, severity=severity))
+            elif issue.row in position:
+                target = rows[severity]
+                target[0].append(position[issue.row])
+                target[1].append(issue.column)
+                target[2].append(issue.value)
+                target[3].append(reason)
+            else:
+                self.unread_issues.append(
+                    RowIssue(issue.row, issue.column, issue.value, reason, severity)  # type: ignore[arg-type]
+                )
+        for level, (pos, columns, values, reasons) in rows.items():
+            self.issues.add(pos, column=columns, value=values, reason=reasons, severity=level)
 
     def _file_issue(self, reason: str, severity: Literal["error", "warning"] = "error") -> None:
         self.file_issues.append(RowIssue(row=None, column=None, value=None, reason=reason, severity=severity))
@@ -1241,6 +2002,14 @@ class _Planner:
             dates > self.today_ts,
             "observed_on",
             f"Datum liegt in der Zukunft (heute ist der {_fmt_date(self.today)}). Bitte prüfen",
+        )
+        earliest = settings.earliest_date
+        self._bad(
+            dates < pd.Timestamp(earliest),
+            "observed_on",
+            f"Datum vor dem {_fmt_date(earliest)} ist nicht plausibel. Erlaubt: {_fmt_date(earliest)} "
+            f"bis heute ({_fmt_date(self.today)}); die untere Grenze ist einstellbar (Einstellung "
+            "settings.earliest_date, Umgebungsvariable QM_EARLIEST_DATE). Bitte das Datum prüfen",
         )
         if month_only.any():
             self.report.notes.append(
@@ -1860,6 +2629,7 @@ class _Planner:
         )
         frame = frame.sort_values(["row", "severity"], kind="stable")
         issues = list(self.file_issues)
+        row_issues: list[RowIssue] = []
         for row, column, value, reason, severity in zip(
             frame["row"],
             frame["column"],
@@ -1868,7 +2638,7 @@ class _Planner:
             frame["severity"],
             strict=True,
         ):
-            issues.append(
+            row_issues.append(
                 RowIssue(
                     row=int(row),
                     column=None
@@ -1881,9 +2651,10 @@ class _Planner:
                     severity=severity,
                 )
             )
-        report.issues = issues
-        errors = frame[frame["severity"] == "error"]
-        report.rows_rejected = int(errors["row"].nunique())
+        row_issues.extend(self.unread_issues)
+        row_issues.sort(key=lambda i: (i.row, i.severity))
+        report.issues = issues + row_issues
+        report.rows_rejected = len({i.row for i in row_issues if i.severity == "error"})
         if report.mode == "reject" and not report.ok:
             report.notes.append(
                 f"Wegen {_count(len(report.errors), 'Fehler', 'Fehlern')} in "

@@ -23,8 +23,9 @@ EPSG:4326 with the columns of :data:`BUSINESS_COLUMNS`.
 
 Caching and offline use
 -----------------------
-Two caches, both under :data:`CACHE_DIR` (environment variable
-``QM_OSM_CACHE``, default ``<project>/cache/osm``):
+Two caches, both under :data:`CACHE_DIR` (default:
+:func:`geo.settings.osm_cache_folder`, i.e. ``QM_OSM_CACHE`` or ``osm`` in the
+user's cache folder):
 
 1. osmnx's own HTTP cache, one folder per query
    (``osmnx/<query key>/``), so a repeated query is answered without the
@@ -124,8 +125,13 @@ __all__ = [
 #: Attribution to show with every map, table and export made from OpenStreetMap data.
 ATTRIBUTION: str = "© OpenStreetMap-Mitwirkende, ODbL"
 
-#: Folder of both caches (osmnx's HTTP cache and the saved normalised results).
-CACHE_DIR: Path = Path(os.environ.get("QM_OSM_CACHE", settings.data_dir.parent / "cache" / "osm"))
+#: Folder of both caches (osmnx's HTTP cache and the saved normalised results);
+#: ``None``: :func:`geo.settings.osm_cache_folder`, resolved when used.
+CACHE_DIR: Path | None = None
+
+
+def _cache_dir() -> Path:
+    return Path(CACHE_DIR) if CACHE_DIR is not None else settings.osm_cache_folder()
 
 #: Seconds to wait for the Overpass status page before OpenStreetMap counts as unreachable.
 PROBE_TIMEOUT_S: float = 10.0
@@ -575,7 +581,7 @@ def geocode_area(query: str) -> Polygon | MultiPolygon:
     InputError
         If Nominatim knows no area of that name.
     """
-    with _osmnx_cache(CACHE_DIR / "osmnx" / "nominatim"):
+    with _osmnx_cache(_cache_dir() / "osmnx" / "nominatim"):
         try:
             found = ox.geocode_to_gdf(query)
         except requests.RequestException as exc:
@@ -742,7 +748,7 @@ def _fetch(
     normalise: Callable[[Any, pd.Timestamp | None], Any],
 ) -> Any:
     poly = _polygon(polygon)
-    cache_dir = Path(cache_dir if cache_dir is not None else CACHE_DIR)
+    cache_dir = Path(cache_dir) if cache_dir is not None else _cache_dir()
     key = _area_key(area_name, poly)
     with tempfile.TemporaryDirectory(prefix="qm-osm-") as scratch:
         folder = cache_dir / "osmnx" / _query_key(kind, poly, query) if cache else Path(scratch)
@@ -927,7 +933,7 @@ def fetch_streets(
 def _cached(
     kind: str, area: Any, cache_dir: str | os.PathLike[str] | None
 ) -> tuple[Any, pd.Timestamp] | None:
-    folder = Path(cache_dir if cache_dir is not None else CACHE_DIR)
+    folder = Path(cache_dir) if cache_dir is not None else _cache_dir()
     key = _area_key(area, None) if isinstance(area, str) else _area_key(None, _polygon(area))
     saved = _read_cache(kind, key, folder)
     if saved is None:

@@ -83,7 +83,12 @@ def _read(path: str, stamp: tuple[int, int]) -> Register:
 
 
 def load() -> Handle:
-    """Open the store (session choice, else ``geo.settings.default_store_path``) and read it (cached)."""
+    """Open the store and read it (cached).
+
+    The store: the one chosen on the page *Daten* in this session, else the one the user
+    named (``QM_STORE``), else the demo working copy in the user's data folder
+    (:func:`geo.store.open_store`).
+    """
     try:
         explicit = st.session_state.get(STORE_KEY)
         store = open_store(explicit) if explicit else open_store()
@@ -181,6 +186,13 @@ def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int 
     m = maps.render_map(data, basemap=basemap, legend=legend, fit=fit, **map_assets())
     returned = ["last_object_clicked_tooltip"] if clickable else []
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}
+
+
+def drop_date_outside(key: str, low: date, high: date) -> None:
+    """Forget a date widget's state outside ``low``..``high`` (Streamlit raises for it); the widget starts anew."""
+    value = st.session_state.get(key)
+    if isinstance(value, date) and not low <= value <= high:
+        del st.session_state[key]
 
 
 def show_error(exc: QuartiersmonitorError) -> None:

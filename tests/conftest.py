@@ -15,6 +15,22 @@ from geo.register import Register
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "leipzig"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_folders(tmp_path_factory):
+    """Working copies and caches of the tests go to a temporary folder, never into the user's home.
+
+    Set in the environment, so CLI and app subprocesses inherit it; a ``QM_STORE`` of the
+    developer's shell is not written to either.
+    """
+    base = tmp_path_factory.mktemp("user")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QM_DATA_DIR", str(base / "data"))
+        mp.setenv("QM_CACHE_DIR", str(base / "cache"))
+        mp.delenv("QM_OSM_CACHE", raising=False)
+        mp.delenv("QM_STORE", raising=False)
+        yield base
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The real Leipzig data folder next to the project, or skip."""

@@ -98,8 +98,8 @@ def synthetic_register(n: int = 200, *, seed: int = 7) -> Register:
     return Register(units, synthetic_observations(units, seed=seed), approximate_boundaries(), {"demo": "true"})
 
 
-def synthetic_store(path: Path, n: int = 200, *, seed: int = 7) -> Path:
-    """Write :func:`synthetic_register` to a new GeoPackage store at ``path``."""
+def synthetic_store(path: Path, n: int = 200, *, seed: int = 7, demo: bool = True) -> Path:
+    """Write :func:`synthetic_register` to a new store at ``path`` (flagged demo unless ``demo=False``)."""
     reg = synthetic_register(n, seed=seed)
     store = GeoPackageStore.create(Path(path))
     store.write(
@@ -107,7 +107,7 @@ def synthetic_store(path: Path, n: int = 200, *, seed: int = 7) -> Path:
             boundaries=reg.boundaries,
             new_units=reg.units,
             observations=reg.observations.drop(columns=["obs_id"]),
-            meta={"demo": "true"},
+            meta={"demo": "true"} if demo else None,
         )
     )
     return Path(path)

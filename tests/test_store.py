@@ -11,7 +11,7 @@ import pytest
 
 from geo import _gpkg
 from geo.errors import SchemaVersionError, StoreError
-from geo.store import ChangeSet, GeoPackageStore, open_store
+from geo.store import SCHEMA_VERSION, ChangeSet, GeoPackageStore, open_store
 from tests.conftest import make_observations, make_units
 
 
@@ -108,7 +108,7 @@ def test_schema_version_mismatch_is_refused(store):
     con.execute("UPDATE qm_meta SET value = '99' WHERE key = 'schema_version'")
     con.commit()
     con.close()
-    with pytest.raises(SchemaVersionError, match="Schema-Version 99.*Version 1"):
+    with pytest.raises(SchemaVersionError, match=f"Schema-Version 99.*Version {SCHEMA_VERSION}"):
         open_store(store.path)
 
 

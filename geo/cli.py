@@ -1,7 +1,12 @@
 """The command line: ``python -m geo SUBCOMMAND``.
 
-Exit codes: 0 success, 2 bad input (one clear message on stderr), 1 a store
-that cannot be read or written.
+Exit codes: 0 success, 2 bad input or a store that cannot be read or written
+(one clear German message on stderr).
+
+Which register: ``--store``, else the environment variable ``QM_STORE``.
+Commands that write (``import``, ``boundaries``) refuse to run without one;
+reading commands then use the demo working copy (fictional) and say so on
+stderr.
 """
 
 from __future__ import annotations
@@ -34,13 +39,53 @@ def _date(text: str) -> date:
             ) from exc
 
 
-def _store_arg(p: argparse.ArgumentParser) -> None:
+#: Subcommands that write into the register: they need a register the user named.
+_WRITING = frozenset({"import", "boundaries"})
+
+
+def _store_arg(p: argparse.ArgumentParser, *, write: bool = False) -> None:
+    """Add ``--store`` (``write``: the command writes, so it names no demo fallback)."""
     p.add_argument(
         "--store",
         type=Path,
         default=None,
-        help="Register (.gpkg); Vorgabe: Arbeitskopie des Demo-Registers "
-        f"({settings.default_store_path})",
+        help="Register (.gpkg), in das geschrieben wird; Vorgabe: Umgebungsvariable QM_STORE "
+        "(ohne beides wird nichts geschrieben)"
+        if write
+        else "Register (.gpkg); Vorgabe: Umgebungsvariable QM_STORE, ohne beides die Arbeitskopie "
+        "des Demo-Registers (fiktiv)",
+    )
+
+
+def _resolve_store(args: argparse.Namespace) -> None:
+    """Set ``args.store`` when not given: ``QM_STORE``; else the demo working copy, for reading only.
+
+    Raises
+    ------
+    InputError
+        A writing command without a register named by ``--store`` or ``QM_STORE``.
+    """
+    from geo.errors import InputError
+    from geo.store import demo_working_copy
+
+    if getattr(args, "store", "") is not None or args.command == "demo":
+        return
+    named = settings.named_store_path()
+    if named is not None:
+        args.store = named
+        return
+    if args.command in _WRITING:
+        example = "import liste.csv" if args.command == "import" else "boundaries ortsteile.geojson"
+        raise InputError(
+            f"'{args.command}' schreibt ins Register und braucht ein angegebenes: --store DATEI oder die "
+            f"Umgebungsvariable QM_STORE, z. B. 'python -m geo {example} --store register.gpkg'"
+            + (" (legt es an, wenn es fehlt)." if args.command == "import" else ".")
+            + " In das Demo-Register wird nichts geschrieben."
+        )
+    args.store = demo_working_copy()
+    sys.stderr.write(
+        f"Hinweis: Demo-Register (fiktiv) {args.store} – kein Register angegeben "
+        "(--store DATEI oder Umgebungsvariable QM_STORE).\n"
     )
 
 
@@ -72,14 +117,14 @@ def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentPars
     p.add_argument("--seed", type=int, default=2015, help="Zufallsstartwert (reproduzierbar)")
 
     p = sub.add_parser("boundaries", help="amtliche Ortsteilgrenzen laden, Zuordnung neu ableiten")
-    _store_arg(p)
+    _store_arg(p, write=True)
     p.add_argument("file", type=Path, nargs="?", help="Polygonebene (GeoJSON, GeoPackage, Shapefile-ZIP)")
     p.add_argument("--name-column", default=None, help="Spalte mit dem Ortsteilnamen")
     p.add_argument("--osm", action="store_true", help="statt einer Datei: Grenzen online aus OpenStreetMap (osmnx)")
 
     p = sub.add_parser("import", help="Liste von Gewerbeeinheiten importieren")
     p.add_argument("file", type=Path, help="CSV, XLSX, GeoJSON, GeoPackage oder Shapefile-ZIP")
-    _store_arg(p)
+    _store_arg(p, write=True)
     p.add_argument("--as-of", type=_date, default=None, help="Datum für Zeilen ohne Datum")
     p.add_argument(
         "--on-error",
@@ -93,9 +138,20 @@ def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentPars
 
     p = sub.add_parser("export", help="Einheiten mit Status zum Stichtag exportieren")
     _store_arg(p)
-    p.add_argument("--format", choices=("gpkg", "geojson", "csv", "xlsx"), required=True)
+    p.add_argument(
+        "--format",
+        choices=("gpkg", "geojson", "csv", "xlsx"),
+        default=None,
+        help="Vorgabe: aus der Dateiendung von --out",
+    )
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--public", action="store_true", help="ohne personenbezogene Daten")
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="interne Fassung mit personenbezogenen Daten (Dateiname erhält -intern); "
+        "ohne: öffentliche Fassung",
+    )
+    p.add_argument("--public", action="store_true", help="öffentliche Fassung (Vorgabe; nur zur Kompatibilität)")
     p.add_argument("--at", type=_date, default=None, help="Stichtag (Vorgabe: heute)")
 
     p = sub.add_parser("stats", help="Kennzahlen zum Stichtag")
@@ -156,9 +212,8 @@ def _cmd_boundaries(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from geo.io import import_file
 
-    store = args.store if args.store is not None else settings.default_store_path
-    try:
-        report = import_file(args.file, store=store, as_of=args.as_of, on_error=args.on_error)
+    try:  # args.store: named by --store or QM_STORE (see _resolve_store); created when missing
+        report = import_file(args.file, store=args.store, as_of=args.as_of, on_error=args.on_error)
     except ImportRejected as exc:
         _write_report(exc.report, args.report)
         sys.stderr.write(exc.report.to_text() + "\n")
@@ -170,30 +225,33 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _write_report(report: Any, path: Path | None) -> None:
+    """Write the validation report as JSON, CSV (cells safe for Excel) or text, by ``path``'s suffix."""
+    from geo._files import write_bytes, write_csv
+
     if path is None:
         return
     suffix = path.suffix.lower()
     if suffix == ".json":
-        path.write_text(
-            json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str),
-            encoding="utf-8",
-        )
+        text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str)
+        write_bytes(path, text.encode("utf-8"))
     elif suffix == ".csv":
-        report.to_frame().to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+        write_csv(report.to_frame(), path)
     else:
-        path.write_text(report.to_text() + "\n", encoding="utf-8")
+        write_bytes(path, (report.to_text() + "\n").encode("utf-8"))
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.io import export_units
+    from geo.errors import InputError
+    from geo.io import export_format, export_units
     from geo.store import open_store
 
+    if args.internal and args.public:
+        raise InputError("--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich).")
+    fmt = export_format(args.out, args.format)  # a wrong suffix fails before the store is read
     register = open_store(args.store).read()
-    out = export_units(register, args.out, fmt=args.format, at=args.at, public=args.public)
-    print(
-        f"{len(register.units)} Einheiten exportiert nach {out}"
-        + (" (öffentlich)" if args.public else "")
-    )
+    out = export_units(register, args.out, fmt=fmt, at=args.at, internal=args.internal)  # type: ignore[arg-type]
+    version = "intern, mit personenbezogenen Daten" if args.internal else "öffentlich"
+    print(f"{len(register.units)} Einheiten exportiert nach {out} ({version})")
     return 0
 
 
@@ -234,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(load=[a for a in argv[:1] if a in _LAZY])
     args = parser.parse_args(argv)
     try:
+        _resolve_store(args)
         if args.command in _LAZY:
             return importlib.import_module(_LAZY[args.command][0]).run_cli(args)
         return _COMMANDS[args.command](args)

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from geo import settings
+from geo._output import display_text
 from geo.model import STATUS_COLORS, USE_CLASS_LABELS, WZ_SECTIONS
 from geo.staticmaps import change_map, figure_bytes, save_figure, segment_map, status_map, title_block
 
@@ -76,14 +77,9 @@ WZ_SHORT: dict[str, str] = {
 
 def sector_label(code: Any) -> str:
     """German label of a sector: a use class (``"Gastronomie"``) or a WZ 2008 section (``"I Gastgewerbe"``)."""
-    if (
-        code is None
-        or code is pd.NA
-        or (isinstance(code, float) and np.isnan(code))
-        or str(code).strip() == ""
-    ):
+    text = display_text(code)
+    if not text:
         return "ohne Angabe"
-    text = str(code).strip()
     if text in USE_CLASS_LABELS:
         return USE_CLASS_LABELS[text]
     key = text.upper()
@@ -445,7 +441,8 @@ def period_figures_xlsx(
     start: date,
     end: date,
     out: str | os.PathLike[str] | IO[bytes],
-    public: bool = False,
+    internal: bool = False,
+    public: bool | None = None,
     unit_level: bool = False,
     period_label: str | None = None,
 ) -> None:
@@ -457,6 +454,8 @@ def period_figures_xlsx(
     closures), the longest-vacant units (public without ``unit_level``: per
     street section instead, sections under the minimum left out), the period's
     new settlements, and an info sheet (period, version, sources, demo label).
+    Text cells that a spreadsheet would run as a formula start with ``'`` and no
+    cell is a formula (:func:`geo._files.write_xlsx`).
 
     Parameters
     ----------
@@ -467,40 +466,53 @@ def period_figures_xlsx(
     start, end
         First and last day of the period.
     out
-        Path or binary file object.
+        Path (replaced atomically) or binary file object.
+    internal
+        The internal version with owners and contacts (its info sheet and workbook
+        title say "intern"). Default: the public version without personal or internal
+        data and without single vacant units.
     public
-        Leave out personal data (owner, contacts) and single vacant units.
+        Deprecated spelling: ``public=False`` is ``internal=True``.
     unit_level
         In the public version, list vacant units one by one anyway.
     period_label
         Name of the period (default: derived from the dates).
     """
+    from geo._files import write_xlsx
+    from geo.model import wants_internal
     from geo.report import report_tables  # the report computes the tables; imported late (cycle)
 
+    internal = wants_internal(internal, public)
     tables = report_tables(
         register,
         quarter=quarter,
         start=start,
         end=end,
-        public=public,
+        internal=internal,
         unit_level=unit_level,
         period_label=period_label,
     )
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        for sheet in XLSX_SHEETS:
-            frame = tables[sheet]
-            frame.to_excel(writer, sheet_name=sheet, index=False)
-            ws = writer.sheets[sheet]
-            for idx, col in enumerate(frame.columns, start=1):
-                letter = ws.cell(row=1, column=idx).column_letter
-                values = [str(col), *(str(v) for v in frame[col].head(200))]
-                ws.column_dimensions[letter].width = min(60, max(10, max(len(v) for v in values) + 2))
-                if "quote" in str(col).lower():
-                    for row in range(2, len(frame) + 2):
+
+    def layout(_sheet: str, frame: pd.DataFrame, ws: Any) -> None:
+        for idx, col in enumerate(frame.columns, start=1):
+            letter = ws.cell(row=1, column=idx).column_letter
+            values = [str(col), *(str(v) for v in frame[col].head(200))]
+            ws.column_dimensions[letter].width = min(60, max(10, max(len(v) for v in values) + 2))
+            if "quote" in str(col).lower():
+                for row in range(2, len(frame) + 2):
+                    ws.cell(row=row, column=idx).number_format = "0.0%"
+        if "Einheit" in frame.columns:  # key figures: shares as percentages
+            for row, unit in enumerate(frame["Einheit"], start=2):
+                if unit == "Anteil":
+                    for idx in range(3, len(frame.columns) + 1):
                         ws.cell(row=row, column=idx).number_format = "0.0%"
-            if "Einheit" in frame.columns:  # key figures: shares as percentages
-                for row, unit in enumerate(frame["Einheit"], start=2):
-                    if unit == "Anteil":
-                        for idx in range(3, len(frame.columns) + 1):
-                            ws.cell(row=row, column=idx).number_format = "0.0%"
-            ws.freeze_panes = "A2"
+        ws.freeze_panes = "A2"
+
+    version = "intern (enthält personenbezogene Daten, nicht zur Weitergabe)" if internal else "öffentlich"
+    write_xlsx(
+        {sheet: tables[sheet] for sheet in XLSX_SHEETS},
+        out,
+        title=f"{'INTERN – ' if internal else ''}Kennzahlen Gewerbeleerstand {start:%d.%m.%Y}–{end:%d.%m.%Y}",
+        subject=version,
+        format_sheet=layout,
+    )

@@ -8,7 +8,14 @@ every figure computed from them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_Frame = TypeVar("_Frame", bound="pd.DataFrame")
 
 
 class Status(StrEnum):
@@ -209,8 +216,141 @@ PERSONAL_COLUMNS: frozenset[str] = frozenset(
 )
 
 #: Internal working fields: dropped from public views and exports as well,
-#: because free-text notes and staff names may name people.
-INTERNAL_COLUMNS: frozenset[str] = PERSONAL_COLUMNS | {"note", "recorded_by"}
+#: because free-text notes, address notes ("bei Frau …") and staff names may name people.
+#: Informative only: public outputs are built from the whitelists below, not by dropping these.
+INTERNAL_COLUMNS: frozenset[str] = PERSONAL_COLUMNS | {"note", "recorded_by", "address_note"}
+
+# -- public outputs (whitelists) ---------------------------------------------------------------
+# Every public output (public exports, the public report and its XLSX, presentation views) is built
+# from these lists: a column not named here is internal, whatever it holds. New columns are
+# therefore internal until someone decides to add them here.
+
+#: Unit columns that public outputs may show (no owner, contacts or ``address_note``).
+PUBLIC_UNIT_COLUMNS: tuple[str, ...] = (
+    "unit_id",
+    "street",
+    "housenumber",
+    "postcode",
+    "position",
+    "floor_area_m2",
+    "use_class",
+    "ortsteil",
+    "quarter",
+)
+
+#: Observation columns that public outputs may show (no ``note``, ``recorded_by``, ``import_id``;
+#: ``source`` only through :data:`PUBLIC_VALUE_LISTS`).
+PUBLIC_OBSERVATION_COLUMNS: tuple[str, ...] = (
+    "obs_id",
+    "unit_id",
+    "observed_on",
+    "status",
+    "business_name",
+    "sector",
+    "confidence",
+    "new_settlement",
+    "supersedes",
+    "recorded_at",
+)
+
+#: Visit columns that public outputs may show (no ``note``, ``recorded_by``).
+PUBLIC_VISIT_COLUMNS: tuple[str, ...] = (
+    "visit_id",
+    "unit_id",
+    "visited_on",
+    "outcome",
+    "follow_up_on",
+    "follow_up_done",
+    "walk_id",
+    "obs_id",
+)
+
+#: Columns computed from public columns only (status on a date, coordinates, flags, geometry).
+PUBLIC_DERIVED_COLUMNS: tuple[str, ...] = (
+    "geometry",
+    "lon",
+    "lat",
+    "status_label",
+    "since",
+    "vacant_days",
+    "superseded",
+    "event_date",
+)
+
+#: Columns that are public only with a value from a fixed list: any other value is free text
+#: from an import (e.g. ``source`` = "bei Frau …") and is left empty in public outputs.
+PUBLIC_VALUE_LISTS: dict[str, tuple[str, ...]] = {"source": OBSERVATION_SOURCES}
+
+#: Every column name a public output may carry (the union of the lists above).
+PUBLIC_COLUMNS: frozenset[str] = frozenset(
+    (*PUBLIC_UNIT_COLUMNS, *PUBLIC_OBSERVATION_COLUMNS, *PUBLIC_VISIT_COLUMNS, *PUBLIC_DERIVED_COLUMNS)
+) | frozenset(PUBLIC_VALUE_LISTS)
+
+
+def public_value(column: str, value: Any) -> Any:
+    """``value`` of ``column`` as a public output may show it, else None.
+
+    None for a column not on a public list, and for a :data:`PUBLIC_VALUE_LISTS`
+    column whose value is not in its list.
+    """
+    if column not in PUBLIC_COLUMNS:
+        return None
+    allowed = PUBLIC_VALUE_LISTS.get(column)
+    if allowed is not None and not (isinstance(value, str) and value in allowed):
+        return None
+    return value
+
+
+def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A row (column -> value) with only its public columns, values checked by :func:`public_value`."""
+    return {k: public_value(k, v) for k, v in record.items() if k in PUBLIC_COLUMNS}
+
+
+def public_frame(frame: _Frame, *, drop: bool = True) -> _Frame:
+    """``frame`` as public outputs may show it (a pandas or geopandas frame).
+
+    Parameters
+    ----------
+    frame
+        Any frame of units, observations, visits or their status.
+    drop
+        True: keep only the columns in :data:`PUBLIC_COLUMNS` (in the frame's order);
+        False: keep every column but empty the internal ones (for code that expects
+        the full schema, e.g. the report computing on a public copy of the register).
+        Either way :data:`PUBLIC_VALUE_LISTS` columns keep only listed values.
+    """
+    if drop:
+        out = frame[[c for c in frame.columns if c in PUBLIC_COLUMNS]].copy()
+    else:
+        out = frame.copy()
+        for col in out.columns:
+            if col not in PUBLIC_COLUMNS:
+                out[col] = None
+    for col, allowed in PUBLIC_VALUE_LISTS.items():
+        if col in out.columns:
+            values = out[col].astype(object)
+            out[col] = values.where(values.isin(allowed), None)
+    return out
+
+
+def wants_internal(internal: bool, public: bool | None) -> bool:
+    """Which version an output function was asked for: ``internal``, or the old ``public`` keyword.
+
+    ``public`` is the deprecated spelling kept for compatibility (``public=False`` means
+    internal); the default of every output is the public version.
+
+    Raises
+    ------
+    InputError
+        ``internal=True`` together with ``public=True``.
+    """
+    if public is None:
+        return bool(internal)
+    if internal and public:
+        from geo.errors import InputError
+
+        raise InputError("Widersprüchlich: interne und öffentliche Fassung zugleich verlangt; eine wählen.")
+    return not public
 
 
 def status_label(value: str | None) -> str:

@@ -12,9 +12,13 @@ Every figure comes from :mod:`geo.stats` (``stats``, ``timeline``,
 
 Public version
 --------------
-``public=True`` leaves out every personal or internal field
-(:data:`geo.model.INTERNAL_COLUMNS`: owner, contacts, notes, staff) and, unless
-``unit_level=True``, never shows a single vacant unit: maps show street
+The public version is the default; the internal one needs ``internal=True``
+(command line ``--internal``) and says "intern" in its title, its header, its
+PDF metadata and (on the command line) its file name. The public version is
+computed on a copy of the register in which every column not on the public
+whitelists of :mod:`geo.model` is empty (:func:`geo.model.public_frame`): no
+owner, contacts, notes, staff, address notes or free-text sources, whatever a
+table asks for. Unless ``unit_level=True`` it never shows a single vacant unit: maps show street
 sections (:func:`geo.staticmaps.street_segments`: each street cut into
 sections of about 400 m with equal numbers of units) coloured by the
 section's vacancy rate in classes, and sections with fewer than
@@ -24,7 +28,7 @@ vacant addresses; vacancy rates of Ortsteile with fewer than
 businesses and stay listed with name and address.
 
 Command line: ``python -m geo report --store PATH --quarter NAME --from DATE
---to DATE [--public] --out report.pdf`` (see :func:`add_cli`).
+--to DATE [--internal] --out report.pdf`` (see :func:`add_cli`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,7 +79,10 @@ from reportlab.platypus import (
 from geo import figures as F
 from geo import settings
 from geo import staticmaps as SM
+from geo._files import internal_path, write_bytes
+from geo._output import display_text
 from geo.errors import InputError, QuartiersmonitorError
+from geo.model import public_frame, wants_internal
 from geo.register import Register
 from geo.stats import compare, events, longest_vacant, stats, status_at, timeline, vacancy_spells
 from geo.views import fmt_date, fmt_int, fmt_months, fmt_pct, fmt_signed, unit_address
@@ -422,6 +428,19 @@ def _boundaries(register: Register) -> gpd.GeoDataFrame:
     return approximate_boundaries()
 
 
+def _for_version(register: Register, *, internal: bool) -> Register:
+    """The register as the version may show it: the public version computes on a copy whose
+    non-public columns are empty (:func:`geo.model.public_frame`), so no table can leak them."""
+    if internal:
+        return register
+    return Register(
+        public_frame(register.units, drop=False),
+        public_frame(register.observations, drop=False),
+        register.boundaries,
+        register.meta,
+    )
+
+
 def _first_day(register: Register, end: date) -> date:
     first = register.observations["observed_on"].min() if len(register.observations) else pd.NaT
     if pd.isna(first) or pd.Timestamp(first).date() > end:
@@ -758,12 +777,16 @@ def report_tables(
     quarter: str | Sequence[str] | None,
     start: date,
     end: date,
-    public: bool = False,
+    internal: bool = False,
+    public: bool | None = None,
     unit_level: bool = False,
     period_label: str | None = None,
     n_longest: int = 50,
 ) -> dict[str, pd.DataFrame]:
     """The report's tables as numbers (for XLSX, see :func:`geo.figures.period_figures_xlsx`).
+
+    Public unless ``internal=True`` (``public`` is the deprecated spelling, see
+    :func:`geo.model.wants_internal`).
 
     Returns
     -------
@@ -772,6 +795,8 @@ def report_tables(
         per :data:`FIGURES` entry with, per quarter, the value, the value of
         the previous period and the change (``Einheit``: Anzahl, Anteil, m², Tage).
     """
+    public = not wants_internal(internal, public)
+    register = _for_version(register, internal=not public)
     period = Period.between(start, end, label=period_label)
     quarters = [
         _quarter_data(register, name, period, public=public, unit_level=unit_level)
@@ -811,10 +836,14 @@ def load_osm_buildings(folder: str | os.PathLike[str], register: Register) -> pd
     return analyse_folder(Path(folder).expanduser(), _boundaries(register))
 
 
-def file_stem(quarters: Sequence[str | None], period: Period, *, public: bool) -> str:
-    """File name stem of a report, e.g. ``bericht_leipziger-osten_2025-01-01_2025-12-31_oeffentlich``."""
+def file_stem(
+    quarters: Sequence[str | None], period: Period, *, internal: bool = False, public: bool | None = None
+) -> str:
+    """File name stem of a report, e.g. ``bericht_leipziger-osten_2025-01-01_2025-12-31_oeffentlich``
+    (``…_intern`` for the internal version)."""
+    internal = wants_internal(internal, public)
     names = "_".join(_slug(q) for q in quarters if q) or "gesamt"
-    return f"bericht_{names}_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}_{'oeffentlich' if public else 'intern'}"
+    return f"bericht_{names}_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}_{'intern' if internal else 'oeffentlich'}"
 
 
 def _building_stats(osm_buildings: pd.DataFrame, register: Register) -> pd.DataFrame:
@@ -939,8 +968,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of plain text (escaped: business names and addresses are user input)."""
-    return Paragraph(escape("" if text is None else str(text)), style)
+    """A paragraph of plain text (escaped: business names and addresses are user input; missing -> empty)."""
+    return Paragraph(escape(display_text(text)), style)
 
 
 class _Doc(BaseDocTemplate):
@@ -1155,7 +1184,12 @@ def _title_page(ctx: _Context, s: dict[str, ParagraphStyle]) -> list[Flowable]:
     subtitle = ctx.label if len(ctx.quarters) == 1 else f"{ctx.label} im Vergleich"
     story: list[Flowable] = [
         Spacer(1, 6 * mm),
-        _p("Quartiersmonitor · Bericht für Beirat und Stadt", s["title_kicker"]),
+        _p(
+            "Quartiersmonitor · Bericht für Beirat und Stadt"
+            if ctx.public
+            else "Quartiersmonitor · INTERNER Bericht – nicht zur Weitergabe",
+            s["title_kicker"],
+        ),
         _p("Gewerbeleerstand und Standortentwicklung", s["title"]),
         _p(subtitle, s["title_sub"]),
         _p(f"{period.label} ({period.dates})", s["title_period"]),
@@ -1496,8 +1530,8 @@ def _longest_flowables(q: _Quarter, ctx: _Context, s: dict[str, ParagraphStyle])
     rows = []
     for _, r in table.iterrows():
         address = Paragraph(
-            f"{escape(r['Adresse'])}<br/><font size=7 color='#5a5a5a'>{escape(str(r['Ortsteil'] or ''))}"
-            f" · {escape(str(r['Status']))}</font>",
+            f"{escape(display_text(r['Adresse']))}<br/><font size=7 color='#5a5a5a'>"
+            f"{escape(display_text(r['Ortsteil']))} · {escape(display_text(r['Status']))}</font>",
             s["cell"],
         )
         area = "–" if pd.isna(r["Fläche (m²)"]) else f"{fmt_int(r['Fläche (m²)'])} m²"
@@ -1869,7 +1903,8 @@ def _render(ctx: _Context) -> _Rendered:
         rightMargin=_MARGIN_X,
         topMargin=_MARGIN_TOP,
         bottomMargin=_MARGIN_BOTTOM,
-        title=f"Gewerbeleerstand und Standortentwicklung – {ctx.label} – {ctx.period.label}",
+        title=("" if ctx.public else "INTERN – ")
+        + f"Gewerbeleerstand und Standortentwicklung – {ctx.label} – {ctx.period.label}",
         author="Quartiersservice Wirtschaft (Quartiersmonitor)",
         subject=_version_text(ctx.public, ctx.unit_level),
         creator="Quartiersmonitor",
@@ -1938,22 +1973,15 @@ class ReportSummary:
     notes: list[str]
     seconds: float
 
+    @property
+    def internal(self) -> bool:
+        """Whether this is the internal version (with personal data)."""
+        return not self.public
+
 
 def _write(data: bytes, out: str | os.PathLike[str] | IO[bytes]) -> None:
-    if not isinstance(out, (str, os.PathLike)):
-        out.write(data)
-        return
-    target = Path(out)
-    if not target.parent.exists():
-        raise InputError(f"Ordner {target.parent} existiert nicht.")
-    fd, tmp = tempfile.mkstemp(prefix=".qm-report-", suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write to a path (atomically, normal permissions: :func:`geo._files.write_bytes`) or a file object."""
+    write_bytes(out, data, prefix=".qm-report-")
 
 
 def build_report(
@@ -1962,8 +1990,9 @@ def build_report(
     quarter: str | list[str] | None,
     start: date,
     end: date,
-    public: bool,
     out: str | os.PathLike[str] | IO[bytes],
+    internal: bool = False,
+    public: bool | None = None,
     osm_buildings: pd.DataFrame | None = None,
     period_label: str | None = None,
     unit_level: bool = False,
@@ -1981,11 +2010,16 @@ def build_report(
         or None for the whole register.
     start, end
         First and last day of the period (both included).
-    public
-        Public version: no personal or internal data; vacancy only per street
-        section (see the module documentation) unless ``unit_level``.
     out
-        File path (replaced atomically) or binary file object.
+        File path (replaced atomically) or binary file object. The name is used as
+        given; the command line inserts ``-intern`` for the internal version.
+    internal
+        The internal version with owners and contacts (title, header and PDF
+        metadata say "INTERN"). Default: the public version, no personal or
+        internal data; vacancy only per street section (see the module
+        documentation) unless ``unit_level``.
+    public
+        Deprecated spelling: ``public=False`` is ``internal=True``.
     osm_buildings
         Building-stock figures (:func:`geo.buildings.building_stats`,
         :func:`geo.buildings.analyse_folder`) or snapshots
@@ -2013,6 +2047,8 @@ def build_report(
         building data, missing target folder.
     """
     t0 = time.perf_counter()
+    public = not wants_internal(internal, public)
+    register = _for_version(register, internal=not public)
     period = Period.between(start, end, label=period_label)
     if isinstance(out, (str, os.PathLike)) and not Path(out).parent.exists():
         raise InputError(f"Ordner {Path(out).parent} existiert nicht.")
@@ -2056,7 +2092,8 @@ def report_figures(
     quarter: str | list[str] | None,
     start: date,
     end: date,
-    public: bool,
+    internal: bool = False,
+    public: bool | None = None,
     unit_level: bool = False,
     streets: gpd.GeoDataFrame | None = None,
     osm_buildings: pd.DataFrame | None = None,
@@ -2065,6 +2102,8 @@ def report_figures(
 
     Parameters as in :func:`build_report`; write them with :func:`geo.figures.save_figure`.
     """
+    public = not wants_internal(internal, public)
+    register = _for_version(register, internal=not public)
     period = Period.between(start, end)
     demo = register.meta.get("demo") == "true"
     street_lines = SM.load_streets(streets) if streets is not None else None
@@ -2126,7 +2165,12 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--to", dest="end", type=_date, default=None, metavar="DATUM", help="letzter Tag des Zeitraums"
     )
-    p.add_argument("--public", action="store_true", help="öffentliche Fassung ohne personenbezogene Daten")
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="interne Fassung mit Eigentümern und Kontakten (Dateinamen erhalten -intern); ohne: öffentliche Fassung",
+    )
+    p.add_argument("--public", action="store_true", help="öffentliche Fassung (Vorgabe; nur zur Kompatibilität)")
     p.add_argument(
         "--unit-level",
         action="store_true",
@@ -2164,6 +2208,10 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.store import open_store
 
     try:
+        if args.internal and args.public:
+            raise InputError("--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich).")
+        out = internal_path(args.out) if args.internal else args.out
+        xlsx = internal_path(args.xlsx) if args.internal and args.xlsx is not None else args.xlsx
         if args.period and (args.start or args.end):
             raise InputError("Entweder --period oder --from/--to angeben, nicht beides.")
         if args.period:
@@ -2182,20 +2230,20 @@ def run_cli(args: argparse.Namespace) -> int:
             quarter=args.quarter,
             start=period.start,
             end=period.end,
-            public=args.public,
-            out=args.out,
+            internal=args.internal,
+            out=out,
             osm_buildings=osm,
             unit_level=args.unit_level,
             streets=streets,
         )
-        if args.xlsx is not None:
+        if xlsx is not None:
             F.period_figures_xlsx(
                 register,
                 quarter=args.quarter,
                 start=period.start,
                 end=period.end,
-                out=args.xlsx,
-                public=args.public,
+                out=xlsx,
+                internal=args.internal,
                 unit_level=args.unit_level,
             )
     except QuartiersmonitorError as exc:
@@ -2203,10 +2251,10 @@ def run_cli(args: argparse.Namespace) -> int:
         return 2
     for note in summary.notes:
         sys.stderr.write(f"Hinweis: {note}\n")
-    version = "öffentlich" if summary.public else "intern"
+    version = "öffentlich" if summary.public else "intern, mit personenbezogenen Daten"
     print(
-        f"Bericht {period.label} ({version}, {summary.pages} Seiten) geschrieben: {args.out}"
-        + (f"; Kennzahlen: {args.xlsx}" if args.xlsx else "")
+        f"Bericht {period.label} ({version}, {summary.pages} Seiten) geschrieben: {out}"
+        + (f"; Kennzahlen: {xlsx}" if xlsx else "")
     )
     return 0
 
@@ -2242,7 +2290,8 @@ def report_bundle(
     quarter: str | list[str] | None,
     start: date,
     end: date,
-    public: bool,
+    internal: bool = False,
+    public: bool | None = None,
     unit_level: bool = False,
     osm_buildings: pd.DataFrame | None = None,
 ) -> ReportBundle:
@@ -2252,7 +2301,7 @@ def report_bundle(
         "quarter": quarter,
         "start": start,
         "end": end,
-        "public": public,
+        "internal": wants_internal(internal, public),
         "unit_level": unit_level,
     }
     summary = build_report(register, out=pdf, osm_buildings=osm_buildings, **options)

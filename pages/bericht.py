@@ -27,7 +27,7 @@ def _period(kind: str, first_year: int, today: date) -> report.Period | None:
             value=(last.start, last.end),
             max_value=today,
             format="DD.MM.YYYY",
-            min_value=date(2000, 1, 1),
+            min_value=views.plausible_window(today=today)[0],
             key="b_dates",
         )
         return report.Period.between(*picked) if isinstance(picked, tuple) and len(picked) == 2 else None
@@ -52,7 +52,7 @@ def _build(_register: Any, path: str, stamp: tuple[int, int], request: tuple[Any
         quarter=list(quarters) or None,
         start=start,
         end=end,
-        public=public,
+        internal=not public,
         unit_level=unit_level,
         osm_buildings=osm,
     )
@@ -80,7 +80,10 @@ quarters = col_q.multiselect(
 )
 with col_p:
     kind = st.radio("Zeitraum", KINDS, horizontal=True, key="b_kind")
-    period = _period(kind, views.first_observation(h.register).year, today)
+    first, notice = views.plausible_start(h.register, today=today)
+    if notice:
+        st.info(notice, icon=":material/event_busy:")
+    period = _period(kind, first.year, today)
 if _filters.presentation_on():
     public = True
     col_v.caption("Präsentationsmodus: nur die öffentliche Fassung ohne personenbezogene Daten.")
@@ -140,7 +143,7 @@ bundle: report.ReportBundle = built["bundle"]
 summary = bundle.summary
 for note in summary.notes:
     st.info(note)
-stem = report.file_stem(request[0], summary.period, public=summary.public)
+stem = report.file_stem(request[0], summary.period, internal=summary.internal)
 d1, d2, d3 = st.columns(3)
 d1.download_button(
     f"PDF herunterladen ({summary.pages} Seiten)",

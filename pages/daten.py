@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +55,8 @@ def import_section() -> None:
                                 placeholder="z. B. /mnt/netzlaufwerk/begehung-2024.xlsx").strip()
     left, right = st.columns(2)
     on_error = left.radio("Bei fehlerhaften Zeilen", list(ON_ERROR), format_func=ON_ERROR.get, key="d_on_error")
-    as_of = right.date_input("Datum für Zeilen ohne Datum", value=date.today(), max_value=date.today(),
+    low, today = views.plausible_window()
+    as_of = right.date_input("Datum für Zeilen ohne Datum", value=today, min_value=low, max_value=today,
                              format="DD.MM.YYYY", key="d_as_of")
     if upload is None and not server_path:
         return
@@ -103,21 +103,22 @@ def export_section() -> None:
         right.caption("Präsentationsmodus: nur der öffentliche Export ohne personenbezogene Daten.")
     else:
         internal = right.checkbox("interner Export (mit personenbezogenen Daten)", key="d_internal",
-                                  help="Ohne Haken fehlen Eigentümer, Kontakte, Notizen und Bearbeiter.")
+                                  help="Ohne Haken fehlen Eigentümer, Kontakte, Notizen, Bearbeiter, "
+                                  "Adresszusätze und frei eingetragene Quellen.")
     if internal:
         right.warning("Enthält personenbezogene Daten (DSGVO): nur intern verwenden.")
     at = view.date_at()
     st.download_button(
         f"{views.EXPORT_LABELS[fmt].split(' (')[0]} herunterladen",
-        data=lambda: views.export_bytes(register, fmt=fmt, at=at, public=not internal),
-        file_name=views.export_name(view, fmt, public=not internal),
+        data=lambda: views.export_bytes(register, fmt=fmt, at=at, internal=internal),
+        file_name=views.export_name(view, fmt, internal=internal),
         mime=views.EXPORT_MIME[fmt],
         on_click="ignore",
         type="primary",
         key="d_download",
     )
     with st.expander("Vorschau (erste 20 Zeilen)"):
-        preview = export_frame(register.subset(np.arange(len(register.units)) < 20), at=at, public=not internal)
+        preview = export_frame(register.subset(np.arange(len(register.units)) < 20), at=at, internal=internal)
         st.dataframe(preview.drop(columns="geometry"), hide_index=True, width="stretch")
 
 
@@ -134,9 +135,10 @@ def store_section() -> None:
             return
         st.session_state[_ui.STORE_KEY] = str(Path(path).expanduser())
         st.rerun()
-    is_demo_copy = Path(h.path) == Path(settings.data_dir / "demo-work.gpkg")
-    if is_demo_copy and st.button("Demo-Arbeitskopie zurücksetzen", key="d_reset",
-                                  help="Verwirft alle Änderungen an der Demo und stellt das ausgelieferte Demo-Register wieder her."):
+    # only a store flagged as demo can be reset (reset_demo_store refuses any other), never the shipped demo
+    resettable = h.demo and Path(h.path).resolve() != Path(settings.demo_store_path).resolve()
+    if resettable and st.button("Demo-Arbeitskopie zurücksetzen", key="d_reset",
+                                help="Verwirft alle Änderungen an der Demo und stellt das ausgelieferte Demo-Register wieder her."):
         try:
             reset_demo_store(Path(h.path))
         except QuartiersmonitorError as exc:

@@ -140,7 +140,7 @@ def test_public_export_drops_personal_fields(demo_store, tmp_path):
             frame = gpd.read_file(out)
         assert not (set(frame.columns) & PERSONAL_COLUMNS), fmt
         assert len(frame) == len(reg.units)
-    internal = export_units(reg, tmp_path / "internal.csv", at="2026-10-31")
+    internal = export_units(reg, tmp_path / "internal.csv", at="2026-10-31", internal=True)
     frame = pd.read_csv(internal, sep=";", decimal=",", encoding="utf-8-sig")
     assert PERSONAL_COLUMNS <= set(frame.columns)
 

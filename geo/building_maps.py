@@ -471,8 +471,7 @@ def render_building_map(
     """
     if basemap not in maps.BASEMAPS:
         basemap = "osm"
-    kwargs: dict[str, Any] = {"height": f"{height}px"} if height else {}
-    m = folium.Map(location=maps.LEIPZIG_CENTER, zoom_start=12, tiles=None, prefer_canvas=True, **kwargs)
+    m = maps.new_map(height=height)
     maps.MetricScale().add_to(m)  # metres only, as on the other maps
     m.get_root().header.add_child(Element(maps._CSS + _CSS), name="qm_css")
     for key, label in maps.BASEMAPS.items():
@@ -631,7 +630,9 @@ def figures_csv(stats: pd.DataFrame) -> bytes:
     """The figures as CSV for German spreadsheets (``;``, decimal comma, UTF-8 with BOM)."""
     table = figures_table(stats)
     table[FIGURE_LABELS["date"]] = pd.to_datetime(table[FIGURE_LABELS["date"]]).dt.strftime("%d.%m.%Y")
-    return table.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
+    from geo._files import csv_text  # cells that would run as formulas start with '
+
+    return csv_text(table).encode("utf-8-sig")
 
 
 def figures_xlsx(stats: pd.DataFrame, *, notes: Sequence[str] = ()) -> bytes:
@@ -639,11 +640,12 @@ def figures_xlsx(stats: pd.DataFrame, *, notes: Sequence[str] = ()) -> bytes:
     table = figures_table(stats)
     table[FIGURE_LABELS["date"]] = pd.to_datetime(table[FIGURE_LABELS["date"]])
     info = pd.DataFrame({"Hinweis": [buildings.CAVEAT, f"Daten: {ATTRIBUTION}", *notes]})
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="Gebäudebestand", index=False)
-        info.to_excel(writer, sheet_name="Hinweis", index=False)
-        ws = writer.sheets["Gebäudebestand"]
+    from geo._files import write_xlsx  # no cell can be a formula
+
+    def layout(sheet: str, _frame: pd.DataFrame, ws: Any) -> None:
+        if sheet == "Hinweis":
+            ws.column_dimensions["A"].width = 120
+            return
         for idx, col in enumerate(table.columns, start=1):
             letter = ws.cell(row=1, column=idx).column_letter
             ws.column_dimensions[letter].width = max(12, len(str(col)) + 2)
@@ -653,5 +655,7 @@ def figures_xlsx(stats: pd.DataFrame, *, notes: Sequence[str] = ()) -> bytes:
                 for row in range(2, len(table) + 2):
                     ws.cell(row=row, column=idx).number_format = fmt
         ws.freeze_panes = "B2"
-        writer.sheets["Hinweis"].column_dimensions["A"].width = 120
+
+    buffer = io.BytesIO()
+    write_xlsx({"Gebäudebestand": table, "Hinweis": info}, buffer, format_sheet=layout)
     return buffer.getvalue()

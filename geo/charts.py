@@ -16,6 +16,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from geo._output import display_text
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 _DAYS_PER_MONTH = 30.4375
@@ -180,11 +181,8 @@ def unit_timeline_chart(
         {
             "von": start,
             "bis": end,
-            "Status": [STATUS_LABELS.get(s, s) for s in hist["status"]],
-            "Betrieb": hist["business_name"]
-            .astype(object)
-            .where(hist["business_name"].notna(), "")
-            .to_numpy(),
+            "Status": [STATUS_LABELS.get(s, display_text(s, missing="keine Angabe")) for s in hist["status"]],
+            "Betrieb": [display_text(v) for v in hist["business_name"]],
         }
     )
     chart = (

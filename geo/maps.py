@@ -42,6 +42,7 @@ from folium.template import Template
 
 from geo import settings
 from geo._assets import apply_assets
+from geo._output import display_text, is_missing
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES, VACANT_STATUSES
 
 #: Status code of units without any observation on the date.
@@ -77,6 +78,11 @@ _OFFLINE_NOTE = "Hintergrundkarte nicht erreichbar (offline?)"
 
 #: Centre of Leipzig, for an empty map.
 LEIPZIG_CENTER = (51.3397, 12.3731)
+
+#: Highest zoom level of every map (the base-map tiles go up to 19). Set on the map itself, not only
+#: on the tile layers: without a tile layer (base map „ohne Hintergrundkarte“) Leaflet has no maximum
+#: zoom, and the marker clusters fail with "Map has no maxZoom specified".
+MAX_ZOOM = 19
 
 #: Zoom level from which units are drawn one by one instead of in clusters.
 CLUSTER_UNTIL_ZOOM = 16
@@ -121,14 +127,12 @@ CHANGE_CATEGORIES: tuple[Category, ...] = (
 
 
 def esc(value: Any, *, quote: bool = False) -> str:
-    """``value`` as HTML-escaped text; missing values become an empty string.
+    """``value`` as HTML-escaped text; missing values (None, NaN, NA, NaT) become an empty string.
 
     ``&``, ``<`` and ``>`` are always escaped; quotes only with ``quote=True``
     (needed inside attribute values, not in element content).
     """
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=quote)
+    return html.escape(display_text(value), quote=quote)
 
 
 def _compact_json(value: Any) -> str:
@@ -328,8 +332,10 @@ def _int(value: int) -> str:
 
 
 def _fmt_date(value: Any) -> str:
+    if is_missing(value):
+        return ""
     stamp = pd.Timestamp(value)
-    return "" if pd.isna(stamp) else stamp.strftime("%d.%m.%Y")
+    return "" if pd.isna(stamp) else f"{stamp.day:02d}.{stamp.month:02d}.{stamp.year:04d}"
 
 
 def prepare_map(
@@ -829,6 +835,25 @@ def legend_html(data: MapData, *, compact: bool = False, cluster: bool | None = 
     return f"<details open><summary>{esc(data.legend_title)}</summary>{body}</details>"
 
 
+def new_map(*, height: int | None = None) -> folium.Map:
+    """An empty folium map of Leipzig without tiles, with ``maxZoom`` set (:data:`MAX_ZOOM`).
+
+    Every map of the project is created here, so that each one works with
+    every base map, „ohne Hintergrundkarte“ included.
+
+    Parameters
+    ----------
+    height
+        Map height in pixels (default: fill the frame).
+    """
+    kwargs: dict[str, Any] = {"height": f"{height}px"} if height else {}
+    m = folium.Map(
+        location=LEIPZIG_CENTER, zoom_start=12, tiles=None, prefer_canvas=True, control_scale=False, **kwargs
+    )
+    m.options["max_zoom"] = MAX_ZOOM  # folium gives max_zoom only to a tile layer it creates itself
+    return m
+
+
 def render_map(
     data: MapData,
     *,
@@ -868,15 +893,7 @@ def render_map(
     if basemap not in BASEMAPS:
         basemap = "osm"
     cluster = data.cluster if cluster is None else cluster
-    kwargs: dict[str, Any] = {"height": f"{height}px"} if height else {}
-    m = folium.Map(
-        location=LEIPZIG_CENTER,
-        zoom_start=12,
-        tiles=None,
-        prefer_canvas=True,
-        control_scale=False,
-        **kwargs,
-    )
+    m = new_map(height=height)
     style = legend if legend in LEGEND_STYLES else "full"
     m.get_root().header.add_child(Element(map_css(cluster=cluster, legend=style)), name="qm_css")
     for key, label in BASEMAPS.items():
@@ -884,7 +901,7 @@ def render_map(
             folium.FeatureGroup(name=label, overlay=False, show=basemap == key).add_to(m)
         else:
             url, attr = _TILES[key]
-            folium.TileLayer(url, attr=attr, name=label, max_zoom=19, show=basemap == key).add_to(m)
+            folium.TileLayer(url, attr=attr, name=label, max_zoom=MAX_ZOOM, show=basemap == key).add_to(m)
     if data.quarters:
         AreaOutlines(
             data.quarters, name="Quartiere", style={"color": "#08306b", "weight": 3, "fill": False}

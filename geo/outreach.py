@@ -61,6 +61,7 @@ import shapely
 from shapely.geometry import shape
 
 from geo import settings
+from geo._output import is_missing
 from geo.areas import get_quarter, load_quarters, normalize_name, quarter_of
 from geo.errors import InputError, QuartiersmonitorError
 from geo.model import (
@@ -345,10 +346,7 @@ def state_text(status: Any, *, business_name: Any = None, since: Any = None) -> 
     return f"{status_label(status)}{': ' + business if business else ''}{when}"
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and np.isnan(value)
+_missing = is_missing
 
 
 # -- selecting the stops ------------------------------------------------------------------------
@@ -720,14 +718,10 @@ def _out_suffix(out: Path) -> str:
 
 
 def _write_atomic(out: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".qm-walk-", suffix=out.suffix, dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Replace ``out`` atomically, with normal file permissions (:func:`geo._files.write_bytes`)."""
+    from geo._files import write_bytes
+
+    write_bytes(out, data, prefix=".qm-walk-")
 
 
 def _column(frame: pd.DataFrame, name: str) -> list[str]:
@@ -1088,19 +1082,13 @@ def export_qfield(
     ]
     if demo:
         info.insert(0, ("Hinweis", settings.demo_label))
-    fd, tmp_name = tempfile.mkstemp(prefix=".qm-qfield-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp_name)
-    tmp = Path(tmp_name)
-    try:
+    from geo._files import atomic_output  # atomic, normal file permissions
+
+    with atomic_output(path, prefix=".qm-qfield-") as tmp:
         pyogrio.write_dataframe(layer, tmp, layer="stops", driver="GPKG")
         pyogrio.write_arrow(visits, tmp, layer="visits", driver="GPKG")
         pyogrio.write_dataframe(pd.DataFrame(info, columns=["key", "value"]), tmp, layer="info", driver="GPKG")
         _add_value_lists(tmp, layer, internal)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -1317,6 +1305,19 @@ def _check_rows(
             fail("visited_on", None, "Besuchsdatum fehlt.")
         elif visited_on is not None and visited_on > today_ts:
             fail("visited_on", raw.get("visited_on"), f"Datum liegt in der Zukunft (heute ist {today:%d.%m.%Y}).")
+        elif visited_on is not None and visited_on < pd.Timestamp(settings.earliest_date):
+            fail(
+                "visited_on", raw.get("visited_on"),
+                f"Datum liegt vor dem frühesten plausiblen Datum {settings.earliest_date:%d.%m.%Y} – vermutlich ein "
+                "Tippfehler; bitte das Datum prüfen.",
+            )
+        for column in ("business_new", "note"):
+            text = _text(raw.get(column))
+            if text is not None and len(text) > settings.max_field_chars:
+                fail(
+                    column, text[:40] + " …",
+                    f"Text ist {len(text)} Zeichen lang; höchstens {settings.max_field_chars} Zeichen sind erlaubt.",
+                )
         outcome_text = _text(raw.get("outcome"))
         outcome = _code(outcome_text, VISIT_OUTCOME_LABELS) if outcome_text else None
         if outcome_text is None:
@@ -1745,7 +1746,7 @@ def follow_up_table(due: pd.DataFrame, *, internal: bool = True) -> pd.DataFrame
 
 def graph_files() -> list[Path]:
     """Walking networks on this computer: the OSM cache (``walk-*.graphml``) and ``.osm``/``.graphml`` in the data folder."""
-    folders = [settings.data_dir, Path(os.environ.get("QM_OSM_CACHE", settings.data_dir.parent / "cache" / "osm"))]
+    folders = [settings.data_dir, settings.osm_cache_folder()]
     found: list[Path] = []
     for folder in folders:
         if folder.is_dir():
@@ -1803,8 +1804,9 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
         description="Wählt Einheiten nach Regeln oder Liste, plant den kürzesten Fußweg über das Wegenetz "
         "und schreibt je nach Endung von --out: .pdf (Laufzettel), .gpx, .gpkg (für QField), .json.",
     )
-    p.add_argument("--store", type=Path, default=None,
-                   help=f"Register (.gpkg); Vorgabe: {settings.default_store_path}")
+    from geo.cli import _store_arg
+
+    _store_arg(p)
     p.add_argument("--graph", type=Path, required=True, help="Wegenetz: OSM-XML (.osm) oder GraphML von osmnx")
     p.add_argument("--stops", default=None, help="Einheiten (unit_id), kommagetrennt")
     p.add_argument("--rule", action="append", type=_rule_arg, default=[], metavar="REGEL",

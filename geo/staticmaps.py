@@ -41,6 +41,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from pyproj import Transformer
 
 from geo import settings
+from geo._output import display_text
 from geo.errors import InputError
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES, VACANT_STATUSES
 
@@ -328,9 +329,9 @@ def _draw_boundaries(
         else np.zeros((0, 2))
     )
     inner = view.buffer(-0.04 * (view.bounds[2] - view.bounds[0]))
-    for name, geom in zip(b["name"].astype(str), b.geometry, strict=True):
+    for name, geom in zip([display_text(n) for n in b["name"]], b.geometry, strict=True):
         part = geom.intersection(inner)
-        if part.is_empty or part.area < 0.02 * view.area:
+        if not name or part.is_empty or part.area < 0.02 * view.area:
             continue
         x, y = _label_spot(part, avoid)
         ax.text(

@@ -41,6 +41,7 @@ Freq = Literal["year", "quarter", "month"]
 TOTAL_LABEL = "Gesamt"
 
 _FREQ_ALIASES = {"year": "Y", "quarter": "Q", "month": "M"}
+_FREQ_GERMAN = {"year": "je Jahr", "quarter": "je Quartal", "month": "je Monat"}
 _BY_COLUMNS = {"quarter": "quarter", "ortsteil": "ortsteil", "street": "street"}
 
 
@@ -51,6 +52,12 @@ def _day(value: date | str | pd.Timestamp | None) -> int:
         return int(to_days(value)[0])
     except (ValueError, TypeError) as exc:
         raise InputError(f"Datum '{value}' nicht lesbar; erwartet z. B. 2024-12-31.") from exc
+
+
+def _de_day(day: int) -> str:
+    """A day number as ``31.12.2024`` (four-digit year also below 1000)."""
+    stamp = pd.Timestamp(from_days(day))
+    return f"{stamp.day:02d}.{stamp.month:02d}.{stamp.year:04d}"
 
 
 def _groups(units: pd.DataFrame, by: GroupBy) -> tuple[np.ndarray, list[str]]:
@@ -245,14 +252,36 @@ def period_bounds(
 ) -> pd.DataFrame:
     """Periods of ``freq`` covering ``start``..``end``: label, start (exclusive) and end day.
 
-    The last period ends on ``end`` when ``end`` falls inside it.
+    The last period ends on ``end`` when ``end`` falls inside it. Without
+    ``start``, the periods begin at ``first_day`` (not after ``end``).
+
+    Raises
+    ------
+    InputError
+        Unknown ``freq``, ``start`` after ``end``, or more than
+        :data:`geo.settings.max_timeline_periods` periods (e.g. monthly from year 1).
     """
     if freq not in _FREQ_ALIASES:
         raise InputError(f"Periode '{freq}' unbekannt; erlaubt: year, quarter, month.")
     end_day = _day(end)
-    start_day = _day(start) if start is not None else (first_day if first_day is not None else end_day)
+    if start is not None:
+        start_day = _day(start)
+    else:
+        start_day = min(first_day, end_day) if first_day is not None else end_day
     if start_day > end_day:
-        raise InputError(f"Beginn {from_days(start_day)} liegt nach dem Ende {from_days(end_day)}.")
+        raise InputError(f"Beginn {_de_day(start_day)} liegt nach dem Ende {_de_day(end_day)}.")
+    first, last = pd.Timestamp(from_days(start_day)), pd.Timestamp(from_days(end_day))
+    per_year = {"year": 1, "quarter": 4, "month": 12}[freq]
+    index = lambda t: t.year * per_year + (t.month - 1) * per_year // 12  # noqa: E731
+    count = index(last) - index(first) + 1
+    if count > settings.max_timeline_periods:
+        number = lambda n: f"{n:,}".replace(",", ".")  # noqa: E731
+        raise InputError(
+            f"Der Zeitraum {_de_day(start_day)} bis {_de_day(end_day)} ergäbe {number(count)} "
+            f"Perioden ({_FREQ_GERMAN[freq]}); höchstens {number(settings.max_timeline_periods)} sind "
+            "möglich. Bitte den Zeitraum verkürzen (plausibel sind Daten vom "
+            f"{settings.earliest_date:%d.%m.%Y} bis heute) oder eine gröbere Auflösung wählen."
+        )
     periods = pd.period_range(
         pd.Timestamp(from_days(start_day)), pd.Timestamp(from_days(end_day)), freq=_FREQ_ALIASES[freq]
     )
@@ -282,12 +311,19 @@ def timeline(
     freq
         ``"year"``, ``"quarter"`` or ``"month"``.
     start, end
-        First and last day (default: the first observation and today).
+        First and last day (default: the first observation, but not before
+        :data:`geo.settings.earliest_date`, and today).
     by
         Grouping as in :func:`stats`.
+
+    Raises
+    ------
+    InputError
+        A range of more than :data:`geo.settings.max_timeline_periods` periods
+        (e.g. monthly from year 1), or ``start`` after ``end``.
     """
     hist = register.history
-    first_day = int(hist.day.min()) if len(hist) else None
+    first_day = max(int(hist.day.min()), _day(settings.earliest_date)) if len(hist) else None
     bounds = period_bounds(freq, start, end, first_day=first_day)
     out = _figures(
         hist, register.units, ends=bounds["end"].to_numpy(), starts=bounds["start"].to_numpy(), by=by

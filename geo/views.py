@@ -15,13 +15,13 @@
 * :func:`german_style`, :func:`markdown_table` -- tables in German number
   format (decimal comma) and light key-value tables.
 
-Public views (presentation mode, public export) never contain
-:data:`geo.model.PERSONAL_COLUMNS` or :data:`geo.model.INTERNAL_COLUMNS`.
+Public views (presentation mode, public export) show only the columns on the
+whitelists of :mod:`geo.model` (:data:`geo.model.PUBLIC_COLUMNS`): no personal
+data, notes, staff names, address notes or free-text sources.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -35,17 +35,20 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
+from geo._output import display_text, is_missing
 from geo.errors import InputError
 from geo.maps import CHANGE_CATEGORIES, MapData, prepare_map
 from geo.model import (
     CONFIDENCE_LABELS,
-    INTERNAL_COLUMNS,
     POSITION_LABELS,
     STATUS_LABELS,
     STATUSES,
     USE_CLASS_LABELS,
     WZ_SECTIONS,
+    public_record,
+    wants_internal,
 )
+from geo.model import public_frame as _public_only
 from geo.register import Register
 from geo.stats import compare, events, longest_vacant, stats, status_at, vacancy_spells
 
@@ -74,10 +77,7 @@ BASEMAP_KEYS: tuple[str, ...] = ("osm", "positron", "none")
 # -- formatting -------------------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
+_missing = is_missing
 
 
 def fmt_int(value: Any) -> str:
@@ -103,11 +103,14 @@ def fmt_signed(value: Any, *, digits: int = 0, unit: str = "") -> str | None:
 
 
 def fmt_date(value: Any) -> str:
-    """A date as ``31.12.2024``; missing -> ``"–"``."""
+    """A date as ``31.12.2024`` (years below 1000 with four digits: ``01.01.0001``); missing -> ``"–"``."""
     if _missing(value):
         return "–"
-    stamp = pd.Timestamp(value)
-    return "–" if pd.isna(stamp) else stamp.strftime("%d.%m.%Y")
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    return "–" if pd.isna(stamp) else f"{stamp.day:02d}.{stamp.month:02d}.{stamp.year:04d}"
 
 
 def fmt_months(days: Any) -> str:
@@ -123,9 +126,9 @@ def fmt_months(days: Any) -> str:
 def sector_text(code: Any) -> str:
     """German label of a sector code: a use class (``"craft"`` -> ``"Handwerk"``) or a WZ 2008
     section (``"G"`` -> ``"G Handel, Kfz-Reparatur"``); missing -> ``"–"``."""
-    if _missing(code) or str(code).strip() == "":
+    text = display_text(code)
+    if not text:
         return "–"
-    text = str(code).strip()
     if text in USE_CLASS_LABELS or text.upper() in WZ_SECTIONS:
         from geo.figures import sector_label  # matplotlib only when needed
 
@@ -139,8 +142,9 @@ def sector_choices(current: Any = None) -> list[str]:
     A current value that is neither (free text from an import) is kept as the first choice.
     """
     codes = [*USE_CLASS_LABELS, *WZ_SECTIONS]
-    if not _missing(current) and str(current).strip() and str(current).strip() not in codes:
-        codes.insert(0, str(current).strip())
+    text = display_text(current)
+    if text and text not in codes:
+        codes.insert(0, text)
     return codes
 
 
@@ -184,17 +188,56 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
 
 
 def unit_address(row: Mapping[str, Any]) -> str:
-    """``Straße Nr`` of a unit (with the address note), or its id."""
-    parts = [
-        str(row.get(k))
-        for k in ("street", "housenumber")
-        if not _missing(row.get(k)) and row.get(k) != ""
-    ]
-    text = " ".join(parts)
-    note = row.get("address_note")
-    if not _missing(note) and str(note).strip():
-        text = f"{text} ({note})" if text else str(note)
-    return text or str(row.get("unit_id"))
+    """``Straße Nr`` of a unit (with the address note), or its id; missing parts are left out."""
+    text = " ".join(p for p in (display_text(row.get(k)) for k in ("street", "housenumber")) if p)
+    note = display_text(row.get("address_note"))
+    if note:
+        text = f"{text} ({note})" if text else note
+    return text or display_text(row.get("unit_id"), missing="–")
+
+
+# -- plausible dates ---------------------------------------------------------------------------
+
+
+def plausible_window(*, today: date | None = None) -> tuple[date, date]:
+    """The dates the pages work with: from :data:`geo.settings.earliest_date` up to today.
+
+    Date widgets take their ``min_value``/``max_value`` from here; dates from
+    the store or a URL outside it are moved into it (:func:`clamp_date`).
+    """
+    today = today or date.today()
+    return min(settings.earliest_date, today), today
+
+
+def clamp_date(value: date, *, today: date | None = None) -> date:
+    """``value`` moved into :func:`plausible_window` (the nearest plausible date)."""
+    low, high = plausible_window(today=today)
+    return min(max(value, low), high)
+
+
+def plausible_start(
+    register: Register, *, end: date | None = None, today: date | None = None
+) -> tuple[date, str | None]:
+    """Default start of a period view: the register's first observation, moved into the plausible window.
+
+    Returns the start (never after ``end``) and a German notice when the
+    register holds observations before :data:`geo.settings.earliest_date`
+    (an old import that was not checked), else None.
+    """
+    first = first_observation(register)
+    low, high = plausible_window(today=today)
+    start = min(max(first, low), end or high)
+    notice = None
+    if first < low:
+        notice = (
+            f"Das Register enthält Beobachtungen vor dem frühesten plausiblen Datum {fmt_date(low)} "
+            f"(früheste: {fmt_date(first)}, vermutlich ein Tippfehler beim Import). Der Zeitraum beginnt "
+            f"deshalb frühestens am {fmt_date(low)}; bitte die Beobachtung prüfen und korrigieren."
+        )
+    return start, notice
+
+
+_URL_DATE_LABELS = {"at": "Der Stichtag", "since": "Der Beginn „Neuansiedlungen seit“"}
 
 
 # -- filters ---------------------------------------------------------------------------------
@@ -315,6 +358,49 @@ class Filters:
             basemap=basemap if basemap in BASEMAP_KEYS else "osm",
             presentation=_last(get("presentation")) in ("1", "true", "ja"),
         )
+
+    @classmethod
+    def from_url(
+        cls, params: Mapping[str, str | Sequence[str]], *, today: date | None = None
+    ) -> tuple[Filters, list[str]]:
+        """Filters from URL query parameters with every date checked, and German notices.
+
+        As :meth:`from_query_params`, but a date that cannot be read, or lies
+        outside :func:`plausible_window` (before
+        :data:`geo.settings.earliest_date` or after today), is not used
+        silently: an unreadable date is ignored (the default applies), an
+        implausible one is replaced by the nearest plausible date, and each
+        gives a notice naming the value ignored.
+        """
+        today = today or date.today()
+        filters = cls.from_query_params(params)
+        notices: list[str] = []
+        changes: dict[str, date | None] = {}
+        for name, label in _URL_DATE_LABELS.items():
+            raw = _last(params.get(QUERY_NAMES[name]))
+            if raw is None:
+                continue
+            value = getattr(filters, name)
+            default = "heute" if name == "at" else "ein Jahr vor dem Stichtag"
+            if value is None:
+                notices.append(
+                    f"{label} aus dem Link („{raw}“) ist kein lesbares Datum (erwartet z. B. 2024-12-31) "
+                    f"und wird ignoriert; es gilt die Vorgabe ({default})."
+                )
+                continue
+            fixed = clamp_date(value, today=today)
+            if fixed == value:
+                continue
+            reason = (
+                f"liegt vor dem frühesten plausiblen Datum {fmt_date(fixed)}"
+                if value < fixed
+                else f"liegt nach heute ({fmt_date(today)})"
+            )
+            notices.append(
+                f"{label} aus dem Link („{raw}“) {reason} und wird ignoriert; es gilt der {fmt_date(fixed)}."
+            )
+            changes[name] = None if name == "at" and fixed == today else fixed
+        return replace(filters, **changes), notices  # type: ignore[arg-type]
 
     def key(self, *, today: date | None = None) -> str:
         """A canonical text of the filters (dates resolved), for cache keys."""
@@ -595,7 +681,7 @@ def longest_vacant_table(register: Register, *, at: date, n: int = 20) -> pd.Dat
     return pd.DataFrame(
         {
             "Einheit": frame["unit_id"],
-            "Adresse": [unit_address(r) for r in frame.to_dict("records")],
+            "Adresse": [unit_address(public_record(r)) for r in frame.to_dict("records")],
             "Ortsteil": frame["ortsteil"],
             "Status": frame["status_label"],
             "leer seit": [fmt_date(v) for v in frame["since"]],
@@ -681,10 +767,11 @@ def search_units(frame: pd.DataFrame, query: str, *, limit: int = 50) -> pd.Data
     return frame.loc[hay.str.casefold().str.contains(query, regex=False)].head(limit)
 
 
-def unit_label(row: Mapping[str, Any]) -> str:
-    """``ID – address (status)`` for choice lists."""
-    status = row.get("status_label") or ""
-    return f"{row.get('unit_id')} – {unit_address(row)}" + (f" ({status})" if status else "")
+def unit_label(row: Mapping[str, Any], *, public: bool = False) -> str:
+    """``ID – address (status)`` for choice lists (``public``: without the internal address note)."""
+    row = public_record(row) if public else row
+    status = display_text(row.get("status_label"))
+    return f"{display_text(row.get('unit_id'))} – {unit_address(row)}" + (f" ({status})" if status else "")
 
 
 def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> dict[str, dict[str, str]]:
@@ -706,12 +793,14 @@ def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> dict[str
     if rows.empty:
         raise InputError(f"Einheit '{unit_id}' gibt es in dieser Auswahl nicht.")
     r = rows.iloc[0].to_dict()
+    if public:  # only whitelisted columns (geo.model.PUBLIC_COLUMNS): no address note, no free-text source
+        r = public_record(r)
 
     def t(key: str, labels: Mapping[str, str] | None = None) -> str:
-        value = r.get(key)
-        if _missing(value) or value == "":
+        value = display_text(r.get(key))
+        if not value:
             return "–"
-        return labels.get(str(value), str(value)) if labels else str(value)
+        return labels.get(value, value) if labels else value
 
     status = r.get("status")
     postcode = "" if t("postcode") == "–" else f", {t('postcode')} Leipzig"
@@ -729,7 +818,7 @@ def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> dict[str
         },
         "Stand": {
             "Status": STATUS_FILTER_LABELS.get(
-                status if isinstance(status, str) else NO_STATUS, str(status)
+                status if isinstance(status, str) else NO_STATUS, display_text(status, missing="–")
             ),
             "seit": fmt_date(r.get("since")),
             "Betrieb": t("business_name"),
@@ -753,14 +842,14 @@ def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> dict[str
 def history_table(register: Register, unit_id: str, *, public: bool) -> pd.DataFrame:
     """A unit's full history, oldest first, with German columns (public: no notes, no staff)."""
     hist = register.unit_history(unit_id)
+    if public:  # internal columns emptied, a free-text source too (geo.model.public_frame)
+        hist = _public_only(hist, drop=False)
 
     def text(values: Any, labels: Mapping[str, str] | None = None) -> list[str]:
         out = []
         for v in values:
-            if _missing(v) or str(v).strip() == "":
-                out.append("–")
-            else:
-                out.append(labels.get(str(v), str(v)) if labels else str(v))
+            v = display_text(v)
+            out.append("–" if not v else (labels.get(v, v) if labels else v))
         return out
 
     out = pd.DataFrame(
@@ -782,8 +871,8 @@ def history_table(register: Register, unit_id: str, *, public: bool) -> pd.DataF
 
 
 def public_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` without personal and internal columns."""
-    return frame.drop(columns=[c for c in frame.columns if c in INTERNAL_COLUMNS])
+    """``frame`` with only the public columns (whitelists of :mod:`geo.model`, :func:`geo.model.public_frame`)."""
+    return _public_only(frame)
 
 
 # -- import and export --------------------------------------------------------------------
@@ -892,21 +981,27 @@ def import_upload(
         )
 
 
-def export_name(filters: Filters, fmt: str, *, public: bool) -> str:
-    """File name of an export, e.g. ``leerstand_gruenau_2024-12-31_oeffentlich.csv``."""
+def export_name(filters: Filters, fmt: str, *, internal: bool = False, public: bool | None = None) -> str:
+    """File name of an export, e.g. ``leerstand_gruenau_2024-12-31_oeffentlich.csv`` (``…_intern.csv``)."""
+    internal = wants_internal(internal, public)
     area = filters.ortsteil or filters.quarter or "alle"
     slug = _german_key(area).replace(" ", "-")
     slug = "".join(ch for ch in slug if ch.isalnum() or ch == "-")
-    return f"leerstand_{slug}_{filters.date_at().isoformat()}_{'oeffentlich' if public else 'intern'}.{fmt}"
+    return f"leerstand_{slug}_{filters.date_at().isoformat()}_{'intern' if internal else 'oeffentlich'}.{fmt}"
 
 
-def export_bytes(register: Register, *, fmt: str, at: date, public: bool) -> bytes:
-    """The units of ``register`` with their status on ``at`` as a file in ``fmt`` (see :func:`geo.io.export_units`)."""
+def export_bytes(
+    register: Register, *, fmt: str, at: date, internal: bool = False, public: bool | None = None
+) -> bytes:
+    """The units of ``register`` with their status on ``at`` as a file in ``fmt`` (see :func:`geo.io.export_units`).
+
+    Public unless ``internal=True`` (``public`` is the deprecated spelling).
+    """
     from geo.io import export_units
 
+    internal = wants_internal(internal, public)
     with tempfile.TemporaryDirectory(prefix="qm-export-") as folder:
-        out = Path(folder) / f"export.{fmt}"
-        export_units(register, out, fmt=fmt, at=at, public=public)  # type: ignore[arg-type]
+        out = export_units(register, Path(folder) / f"export.{fmt}", fmt=fmt, at=at, internal=internal)  # type: ignore[arg-type]
         return out.read_bytes()
 
 
@@ -972,7 +1067,7 @@ def figure_for(
 
     demo = register.meta.get("demo") == "true"
     end = end or filters.date_at()
-    start = start or first_observation(register)
+    start = start or plausible_start(register, end=end)[0]
     period = f"{fmt_date(start)} bis {fmt_date(end)}"
     area = _area_name(filters)
     if kind == "rate":

@@ -33,7 +33,6 @@ from xml.sax.saxutils import escape
 import geopandas as gpd
 import matplotlib
 import numpy as np
-import pandas as pd
 import shapely
 from matplotlib import patheffects
 from matplotlib.figure import Figure
@@ -60,6 +59,7 @@ from shapely.geometry import LineString, Point
 
 from geo import settings
 from geo import staticmaps as SM
+from geo._output import display_text
 from geo.model import STATUS_COLORS, STATUS_LABELS, STATUSES
 from geo.outreach import OSM_CREDIT, state_text
 
@@ -89,14 +89,8 @@ CONTACT_FIELDS: dict[str, str] = {
 }
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 def _text(value: Any) -> str:
-    return "" if _missing(value) else str(value).strip()
+    return display_text(value)
 
 
 def _de(value: float, digits: int = 0) -> str:
@@ -375,7 +369,7 @@ def _stop_rows(plan: WalkPlan, st: dict[str, ParagraphStyle], *, internal: bool)
     ticks = "☐ gesprochen  ☐ niemand da<br/>☐ Status geändert<br/>☐ Nachfassen am ________"
     for row in plan.stops.to_dict("records"):
         meta = f"{_text(row.get('unit_id'))} · nach {_de(float(row['cumulative_m']))} m · ca. {_de(float(row['eta_min']))} min"
-        address: list[Any] = [_p(row.get("label") or row.get("unit_id"), st["cell_b"]), _p(meta, st["small"])]
+        address: list[Any] = [_p(_text(row.get("label")) or _text(row.get("unit_id")), st["cell_b"]), _p(meta, st["small"])]
         if internal:
             contact = [f"{label}: {_text(row.get(col))}" for col, label in CONTACT_FIELDS.items() if _text(row.get(col))]
             if contact:
@@ -541,6 +535,8 @@ def walk_sheet_pdf(
 
 def write_walk_sheet(plan: WalkPlan, path: str | os.PathLike[str], **options: Any) -> Path:
     """Write :func:`walk_sheet_pdf` to ``path`` (options as there)."""
+    from geo._files import write_bytes  # atomic, normal file permissions
+
     path = Path(path)
-    path.write_bytes(walk_sheet_pdf(plan, **options))
+    write_bytes(path, walk_sheet_pdf(plan, **options), prefix=".qm-walk-")
     return path

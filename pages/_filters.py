@@ -29,16 +29,17 @@ ALL_FIELDS = ("quarter", "ortsteil", "street", "statuses", "use_classes", "at", 
 def _widget_value(filters: views.Filters, name: str) -> Any:
     value = getattr(filters, name)
     if name == "at":
-        return filters.date_at()
+        return views.clamp_date(filters.date_at())
     if name == "since":
-        return filters.period_start()
+        return views.clamp_date(filters.period_start())
     if isinstance(value, tuple):
         return list(value)
     return value
 
 
 def filter_widgets(
-    h: Handle, fields: tuple[str, ...], *, page: str, container: Any = None, columns: bool = False
+    h: Handle, fields: tuple[str, ...], *, page: str, container: Any = None, columns: bool = False,
+    notices: Any = None,
 ) -> views.Filters:
     """Render the filter widgets for ``fields`` and return the filter state.
 
@@ -46,11 +47,15 @@ def filter_widgets(
     parameters, so a view can be bookmarked; a URL that differs from the
     session state (a bookmark opened) wins. Widgets are re-seeded from the
     shared state when another ``page`` rendered them last (widget state does
-    not carry over between pages).
+    not carry over between pages). A date in the URL that cannot be read or is
+    not plausible (:func:`geo.views.plausible_window`) is replaced, with a
+    warning naming it in ``notices`` (default: the main area here).
     """
     params = st.query_params.to_dict()
     stored = st.session_state.get(FILTERS_KEY)
-    from_url = views.Filters.from_query_params(params) if views.has_filter_params(params) else None
+    from_url, problems = views.Filters.from_url(params) if views.has_filter_params(params) else (None, [])
+    for problem in problems:
+        (notices if notices is not None else st).warning(problem, icon=":material/event_busy:")
     current = from_url or stored or views.Filters()
     force = (from_url is not None and from_url != stored) or st.session_state.get(PAGE_KEY) != page
     st.session_state[PAGE_KEY] = page
@@ -62,7 +67,7 @@ def filter_widgets(
     box = container if container is not None else st.sidebar
     slots = iter(box.columns(len(fields)) if columns else [box] * len(fields))
     values: dict[str, Any] = {}
-    today = date.today()
+    low, today = views.plausible_window()
     opts = views.filter_options(h.register)
     for name in fields:
         slot, key = next(slots), WIDGET_KEYS[name]
@@ -84,12 +89,15 @@ def filter_widgets(
             _keep_valid(key, opts.use_classes, multi=True)
             values[name] = tuple(slot.multiselect("Nutzungsart", list(opts.use_classes), key=key, format_func=lambda u: USE_CLASS_LABELS.get(u, u), placeholder="alle"))
         elif name == "at":
-            picked = slot.date_input("Stichtag", key=key, min_value=date(2000, 1, 1), max_value=today, format="DD.MM.YYYY")
+            _keep_date(key)
+            picked = slot.date_input("Stichtag", key=key, min_value=low, max_value=today, format="DD.MM.YYYY")
             values[name] = None if picked == today else picked
         elif name == "since":
             at = values.get("at", current.at) or today
-            picked = slot.date_input("Neuansiedlungen hervorheben seit", key=key, min_value=date(2000, 1, 1), max_value=today, format="DD.MM.YYYY")
-            values[name] = None if picked == replace(current, at=at, since=None).period_start() else picked
+            _keep_date(key)
+            picked = slot.date_input("Neuansiedlungen hervorheben seit", key=key, min_value=low, max_value=today, format="DD.MM.YYYY")
+            default = views.clamp_date(replace(current, at=at, since=None).period_start())
+            values[name] = None if picked == default else picked
         elif name == "basemap":
             values[name] = slot.selectbox("Hintergrundkarte", list(views.BASEMAP_KEYS), key=key, format_func=maps.BASEMAPS.get)
         elif name == "presentation":
@@ -107,6 +115,13 @@ def _keep_valid(key: str, options: tuple[str, ...], *, multi: bool = False) -> N
             st.session_state[key] = [v for v in value if v in options]
     elif value is not None and value not in options:
         st.session_state[key] = None
+
+
+def _keep_date(key: str) -> None:
+    """Move a date widget's state into the plausible window (a widget outside its bounds raises)."""
+    value = st.session_state.get(key)
+    if isinstance(value, date) and views.clamp_date(value) != value:
+        st.session_state[key] = views.clamp_date(value)
 
 
 def _write_query_params(filters: views.Filters) -> None:

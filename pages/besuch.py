@@ -13,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from geo import outreach, views
+from geo import outreach, settings, views
+from geo._output import display_text
 from geo.errors import QuartiersmonitorError
 from geo.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
 from pages import _filters, _router, _ui
@@ -36,7 +37,7 @@ walk: outreach.OutreachWalk | None = st.session_state.get(WALK_KEY)
 
 def _md(text: Any) -> str:
     """Plain text for markdown (names and notes are user input)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", "" if text is None else str(text))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", display_text(text))
 
 
 def choose_unit() -> tuple[str | None, str | None, list[str]]:
@@ -49,7 +50,7 @@ def choose_unit() -> tuple[str | None, str | None, list[str]]:
             st.session_state[STOP_KEY] = upcoming
         unit_id = st.selectbox(walk.title, list(labels), format_func=labels.get, key=STOP_KEY)
         row = walk.plan.stops.set_index("unit_id").loc[unit_id]
-        st.caption(_md(f"{row.get('reason') or ''} – {row.get('check') or ''}"))
+        st.caption(_md(f"{display_text(row.get('reason'))} – {display_text(row.get('check'))}"))
         return unit_id, walk.walk_id, list(labels)
     frame = _ui.status_frame(h, views.Filters())
     hits = views.search_units(frame, st.text_input("Einheit suchen (Kennung, Straße oder Betrieb)", key="v_query"))
@@ -75,10 +76,12 @@ def visit_form() -> None:
                            key="v_outcome")
         status = st.selectbox("Neuer Status (nur bei Änderung)", [None, *STATUSES], key="v_status",
                               format_func=lambda s: "unverändert" if s is None else STATUS_LABELS[s])
-        business = st.text_input("Neuer Betrieb (nur bei Änderung)", key="v_business")
+        business = st.text_input("Neuer Betrieb (nur bei Änderung)", key="v_business", max_chars=settings.max_field_chars)
         follow_up = st.date_input("Nachfassen am", value=None, min_value=today, format="DD.MM.YYYY", key="v_follow")
-        note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", key="v_note")
-        visited_on = st.date_input("Besucht am", value=today, max_value=today, format="DD.MM.YYYY", key="v_day")
+        note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", key="v_note",
+                            max_chars=settings.max_field_chars)
+        visited_on = st.date_input("Besucht am", value=today, min_value=views.plausible_window()[0], max_value=today,
+                                   format="DD.MM.YYYY", key="v_day")
         submitted = st.form_submit_button("Besuch speichern", type="primary", use_container_width=True)
     if not submitted:
         return
@@ -136,7 +139,7 @@ def follow_ups() -> None:
             late = " · **überfällig**" if row["overdue"] else ""
             left.markdown(f"**{_md(row['label'])}** – fällig {views.fmt_date(row['follow_up_on'])}{late}")
             left.caption(_md(f"{row['state']} · Besuch {views.fmt_date(row['visited_on'])}: {row['outcome_label']}"
-                             + (f" · {row['note']}" if row.get("note") else "")))
+                             + (f" · {display_text(row.get('note'))}" if display_text(row.get("note")) else "")))
             if right.button("erledigt", key=f"v_done_{row['visit_id']}", use_container_width=True):
                 try:
                     outreach.mark_follow_up_done(h.store, [int(row["visit_id"])])

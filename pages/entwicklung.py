@@ -5,8 +5,6 @@ Every chart and the before/after map can be downloaded as PNG or SVG (made on cl
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -24,9 +22,13 @@ _ui.page_header("Entwicklung", h)
 filters = _filters.filter_widgets(h, FIELDS, page=__file__)
 view = filters.only(*FIELDS)
 end = view.date_at()
+low, today = views.plausible_window()
+first, notice = views.plausible_start(h.register, end=end)
+if notice:
+    st.info(notice, icon=":material/event_busy:")
+_ui.drop_date_outside("e_start", low, end)  # a start kept from an earlier Stichtag may lie after the new one
 start = st.sidebar.date_input(
-    "Zeitraum ab", value=min(views.first_observation(h.register), end), min_value=date(2000, 1, 1), max_value=end,
-    format="DD.MM.YYYY", key="e_start",
+    "Zeitraum ab", value=first, min_value=low, max_value=end, format="DD.MM.YYYY", key="e_start",
 )
 register = _ui.filtered(h, view, by_status=False)
 st.caption(f"{views.describe(view)} · Zeitraum {views.fmt_date(start)} bis {views.fmt_date(end)}")
@@ -97,8 +99,15 @@ def compare_section() -> None:
     st.subheader("Vorher / nachher")
     left, right = st.columns(2)
     before_default = max((pd.Timestamp(end) - pd.DateOffset(years=1)).date(), start)
-    before = left.date_input("Vorher", value=before_default, max_value=end, format="DD.MM.YYYY", key="e_before")
-    after = right.date_input("Nachher", value=end, max_value=date.today(), format="DD.MM.YYYY", key="e_after")
+    if before_default >= end:
+        st.info(f"Für einen Vergleich muss der Stichtag nach dem Beginn des Zeitraums ({views.fmt_date(start)}) liegen.")
+        return
+    _ui.drop_date_outside("e_before", low, end)
+    _ui.drop_date_outside("e_after", low, today)
+    before = left.date_input("Vorher", value=before_default, min_value=low, max_value=end, format="DD.MM.YYYY",
+                             key="e_before")
+    after = right.date_input("Nachher", value=end, min_value=low, max_value=today, format="DD.MM.YYYY",
+                             key="e_after")
     try:
         with st.spinner("Vergleich wird berechnet …"):
             data, compared = _ui.compare_data(h, view, before=before, after=after)

@@ -13,7 +13,8 @@ from itertools import zip_longest
 
 import streamlit as st
 
-from geo import charts, maps, views
+from geo import charts, maps, settings, views
+from geo._output import display_text
 from geo.errors import QuartiersmonitorError
 from geo.io import record_observation
 from geo.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
@@ -65,12 +66,14 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
     with st.form("beobachtung", clear_on_submit=True):
         st.markdown("**Neue Beobachtung erfassen**")
         left, right = st.columns(2)
-        observed = left.date_input("Datum", value=today, max_value=today, format="DD.MM.YYYY")
+        observed = left.date_input("Datum", value=today, min_value=views.plausible_window()[0], max_value=today,
+                                   format="DD.MM.YYYY")
         status = right.selectbox("Status", STATUSES, index=STATUSES.index(status_now), format_func=STATUS_LABELS.get)
-        business = left.text_input("Betrieb (Name)", value=current.get("business_name") or "")
-        sectors = views.sector_choices(current.get("sector"))
+        business = left.text_input("Betrieb (Name)", value=display_text(current.get("business_name")))
+        sector_now = display_text(current.get("sector"))
+        sectors = views.sector_choices(sector_now)
         sector = right.selectbox(
-            "Branche", sectors, index=sectors.index(current["sector"]) if current.get("sector") in sectors else None,
+            "Branche", sectors, index=sectors.index(sector_now) if sector_now in sectors else None,
             format_func=views.sector_text, placeholder="Nutzungsart oder WZ-Abschnitt",
         )
         confidence = left.selectbox("Sicherheit", list(CONFIDENCE_LABELS), format_func=CONFIDENCE_LABELS.get)
@@ -79,7 +82,7 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
         )
         new_settlement = left.checkbox("Neuansiedlung", help="Auch wenn die Einheit vorher nicht erfasst war.")
         recorded_by = right.text_input("Erfasst von (intern)")
-        note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)")
+        note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", max_chars=settings.max_field_chars)
         submitted = st.form_submit_button("Beobachtung speichern", type="primary")
     if not submitted:
         return
@@ -120,7 +123,7 @@ def unit_panel(h: _ui.Handle, filters: views.Filters, public: bool) -> None:
         if query:
             st.info("Keine Einheit in der aktuellen Auswahl gefunden.")
         return
-    labels = {r["unit_id"]: views.unit_label(r) for r in hits.to_dict("records")}
+    labels = {r["unit_id"]: views.unit_label(r, public=public) for r in hits.to_dict("records")}
     if st.session_state.get(SELECTED) not in labels:
         st.session_state[SELECTED] = next(iter(labels))
     unit_id = st.selectbox(f"Treffer ({len(labels)})", list(labels), key=SELECTED, format_func=labels.get)

@@ -6,7 +6,6 @@ Thin page: loading and caching are in :mod:`geo.osm`, matching and the lists in
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -157,12 +156,13 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
     if public:
         st.caption("Präsentationsmodus: Übernehmen ist ausgeschaltet.")
         return
-    today = date.today()
-    default_day = min(comparison.data_date.date(), today) if comparison.data_date is not None else today
+    low, today = views.plausible_window()
+    default_day = views.clamp_date(comparison.data_date.date()) if comparison.data_date is not None else today
     left, right = st.columns(2)
     observed_on = left.date_input(
         "Datum der Beobachtungen",
         value=default_day,
+        min_value=low,
         max_value=today,
         format="DD.MM.YYYY",
         key="osm_day",

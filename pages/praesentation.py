@@ -27,8 +27,10 @@ BIG = """<style>
 h = _ui.load()
 st.html(BIG)
 _ui.page_header("Gewerbeleerstand und Neuansiedlungen", h)
+notices = st.container()
 with st.expander("Auswahl", expanded=False):
-    filters = _filters.filter_widgets(h, FIELDS, page=__file__, container=st.container(), columns=True)
+    filters = _filters.filter_widgets(h, FIELDS, page=__file__, container=st.container(), columns=True,
+                                      notices=notices)
 view = filters.only(*FIELDS)
 end = view.date_at()
 register = _ui.filtered(h, view, by_status=False)
@@ -47,7 +49,10 @@ _ui.image_downloads(h, view, "status_map", key="p_map_img")
 @st.fragment
 def development() -> None:
     """The development charts with their own period control (reruns alone)."""
-    years = list(range(min(views.first_observation(h.register).year, end.year), end.year + 1))
+    first, notice = views.plausible_start(h.register, end=end)
+    if notice:
+        st.info(notice, icon=":material/event_busy:")
+    years = list(range(first.year, end.year + 1))
     from_year = st.select_slider("Entwicklung ab", years, value=years[0], key="p_from") if len(years) > 1 else years[0]
     start = date(from_year, 1, 1)
     left, right = st.columns(2)

@@ -191,6 +191,12 @@ def test_server_side_path_is_validated_too(work_store, tmp_path):
 
 
 def test_good_upload_is_imported_after_confirmation(work_store):
+    import sqlite3
+
+    con = sqlite3.connect(work_store)  # a real register: a store flagged as demo refuses imports
+    con.execute("DELETE FROM qm_meta WHERE key = 'demo'")
+    con.commit()
+    con.close()
     units_before = len(open_store(work_store).read().units)
     at = app(work_store, "pages/daten.py")
     at.get("file_uploader")[0].set_value(("neu.csv", GOOD_CSV, "text/csv")).run()

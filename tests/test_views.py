@@ -228,8 +228,9 @@ def test_plan_upload_reads_server_side_paths(store_path, tmp_path):
         views.plan_upload(register, data=b"x", name="liste.pdf")
 
 
-def test_import_upload_adds_rows(store_path):
-    store = open_store(store_path)
+def test_import_upload_adds_rows(tmp_path):
+    # a real register: a store flagged as demo refuses imports
+    store = open_store(synthetic_store(tmp_path / "echt.gpkg", n=60, demo=False))
     n_obs = len(store.read().observations)
     plan = views.plan_upload(store.read(), data=GOOD_CSV, name="gut.csv")
     assert plan.accepted and plan.report.units_added == 1

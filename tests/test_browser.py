@@ -41,7 +41,10 @@ from tests.browser_util import (
 )
 from tests.synthetic import synthetic_store
 
-pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or ""),
+]
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 EXPECTED_PAGES = {"Übersicht", "Karte", "Entwicklung", "Daten", "Präsentation"}

@@ -1,12 +1,12 @@
 """Benchmark: the app's map page (Karte) on a synthetic register of 20,000 units.
 
 Builds a fictional register with the project's own demo generator
-(``geo.demo.make_demo_register(n_units=…)``, written like
-``geo.io.build_demo_store``) into a temporary GeoPackage, then measures
+(``geo.register.demo.make_demo_register(n_units=…)``, written like
+``geo.register.io.build_demo_store``) into a temporary GeoPackage, then measures
 
 1. server side, in this process, what the Karte page computes for a view:
    filtering, status on the date + new settlements + compact map data
-   (``geo.views.view_map_data``), the folium map build (``geo.maps.render_map``)
+   (``geo.app.views.view_map_data``), the folium map build (``geo.outputs.maps.render_map``)
    and its rendering into the streamlit-folium component arguments (script,
    HTML, header, script/style links; as ``st_folium`` does it) -- for the
    default view and for filter changes; a rerun with cached map data only
@@ -44,9 +44,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import maps, settings, views  # noqa: E402
-from geo.areas import approximate_boundaries  # noqa: E402
-from geo.store import ChangeSet, GeoPackageStore, open_store  # noqa: E402
+from geo import settings  # noqa: E402
+from geo.app import views  # noqa: E402
+from geo.outputs import maps  # noqa: E402
+from geo.places.areas import approximate_boundaries  # noqa: E402
+from geo.register.store import ChangeSet, GeoPackageStore, open_store  # noqa: E402
 from tests.map_payload import component_args  # noqa: E402
 
 TARGET_REBUILD_S = 1.0
@@ -91,8 +93,8 @@ def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def build_store(path: Path, n_units: int, *, seed: int = 2015) -> Path:
-    """A fictional register of ``n_units`` units at ``path`` (as ``geo.io.build_demo_store`` writes it)."""
-    from geo.demo import make_demo_register
+    """A fictional register of ``n_units`` units at ``path`` (as ``geo.register.io.build_demo_store`` writes it)."""
+    from geo.register.demo import make_demo_register
 
     units, observations = make_demo_register(seed=seed, n_units=n_units)
     store = GeoPackageStore.create(path)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import buildings  # noqa: E402
-from geo.areas import load_boundaries  # noqa: E402
+from geo.osm import buildings  # noqa: E402
+from geo.places.areas import load_boundaries  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "leipzig"
 TARGET_S = 30.0

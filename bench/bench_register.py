@@ -23,9 +23,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import settings, stats  # noqa: E402
-from geo.io import import_file  # noqa: E402
-from geo.store import open_store  # noqa: E402
+from geo import settings  # noqa: E402
+from geo.register import stats  # noqa: E402
+from geo.register.io import import_file  # noqa: E402
+from geo.register.store import open_store  # noqa: E402
 
 STATUS_WORDS = np.array(["genutzt", "leer", "vermutlich leer", "Zwischennutzung", "Sanierung", "unbekannt"])
 

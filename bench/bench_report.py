@@ -1,6 +1,6 @@
 """Benchmark: the period report for a quarter with about 2,000 units and 10+ years of history.
 
-Synthesises a fictional register with :func:`geo.demo.make_demo_register`
+Synthesises a fictional register with :func:`geo.register.demo.make_demo_register`
 (``--units`` over both quarters, about 60 % of them in the Leipziger Osten,
 histories from 2015 on), stores it in a temporary GeoPackage, reads it back and
 times: the internal PDF for one quarter and a year, the public PDF (street
@@ -23,10 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import figures, report, settings  # noqa: E402
-from geo.areas import approximate_boundaries  # noqa: E402
-from geo.demo import make_demo_register  # noqa: E402
-from geo.store import ChangeSet, GeoPackageStore  # noqa: E402
+from geo import settings  # noqa: E402
+from geo.outputs import (
+    figures,  # noqa: E402
+    report,  # noqa: E402
+)
+from geo.places.areas import approximate_boundaries  # noqa: E402
+from geo.register.demo import make_demo_register  # noqa: E402
+from geo.register.store import ChangeSet, GeoPackageStore  # noqa: E402
 
 TARGET_S = 20.0
 

@@ -1,7 +1,7 @@
 """Benchmark: planning a 40-stop walk on a synthetic walking network of about 5 km².
 
 Writes a synthetic OSM grid (45 × 45 crossings, 50 m apart, with gaps,
-diagonal footways and one-way streets; see ``geo._synthetic_osm``), loads it
+diagonal footways and one-way streets; see ``geo.osm._synthetic``), loads it
 (timed separately), then plans walks for several random sets of stops and
 reports the planning time (snapping, distance matrix, solving, route
 geometry), split into its parts, and the quality of the order: the walking
@@ -27,9 +27,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import _tsp, walks  # noqa: E402
-from geo._synthetic_osm import write_grid_osm  # noqa: E402
-from geo.areas import get_quarter  # noqa: E402
+from geo.osm._synthetic import write_grid_osm  # noqa: E402
+from geo.places.areas import get_quarter  # noqa: E402
+from geo.walks import _tsp  # noqa: E402
+from geo.walks import network as walks  # noqa: E402
 
 MODES = {
     "Rundgang": {"round_trip": True, "end": None},

@@ -4,16 +4,16 @@ The public surface:
 
 - :func:`open_store` opens the register (a GeoPackage) and ``store.read()`` gives a
   :class:`Register`;
-- :mod:`geo.stats` computes the figures (``status_at``, ``stats``, ``timeline``,
+- :mod:`geo.register.stats` computes the figures (``status_at``, ``stats``, ``timeline``,
   ``events``, ``vacancy_spells``, ``compare``);
-- :mod:`geo.io` imports and exports lists (validation in :mod:`geo.imports`); :mod:`geo.areas` handles
-  Ortsteile and quarters; :mod:`geo.demo` makes the fictional demo register.
+- :mod:`geo.register.io` imports and exports lists (validation in :mod:`geo.register.imports`); :mod:`geo.places.areas` handles
+  Ortsteile and quarters; :mod:`geo.register.demo` makes the fictional demo register.
 """
 
 from geo.errors import InputError, QuartiersmonitorError, SchemaVersionError, StoreError
-from geo.model import STATUSES, Status
-from geo.register import Register
-from geo.store import ChangeSet, GeoPackageStore, open_store
+from geo.register.history import Register
+from geo.register.model import STATUSES, Status
+from geo.register.store import ChangeSet, GeoPackageStore, open_store
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from geo.imports import ImportReport
+    from geo.register.imports import ImportReport
 
 
 class QuartiersmonitorError(Exception):

@@ -1,6 +1,6 @@
 """The filter widgets shared by the pages; their state lives in the session and the URL.
 
-(De)serialisation and validation of the state are in :mod:`geo.views`; this
+(De)serialisation and validation of the state are in :mod:`geo.app.views`; this
 module only draws the widgets and keeps widget state, session and URL in step.
 """
 
@@ -12,8 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from geo import maps, views
-from geo.model import USE_CLASS_LABELS
+from geo.app import views
+from geo.outputs import maps
+from geo.register.model import USE_CLASS_LABELS
 from pages._ui import Handle
 
 #: Session key of the filter state shared by all pages.
@@ -48,7 +49,7 @@ def filter_widgets(
     session state (a bookmark opened) wins. Widgets are re-seeded from the
     shared state when another ``page`` rendered them last (widget state does
     not carry over between pages). A date in the URL that cannot be read or is
-    not plausible (:func:`geo.views.plausible_window`) is replaced, with a
+    not plausible (:func:`geo.app.views.plausible_window`) is replaced, with a
     warning naming it in ``notices`` (default: the main area here).
     """
     params = st.query_params.to_dict()

@@ -22,11 +22,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import maps, settings, stats, views
-from geo._assets import write_static_assets
+from geo import settings
+from geo.app import views
 from geo.errors import QuartiersmonitorError
-from geo.register import Register
-from geo.store import GeoPackageStore, open_store
+from geo.outputs import maps
+from geo.outputs._assets import write_static_assets
+from geo.register import stats
+from geo.register.history import Register
+from geo.register.store import GeoPackageStore, open_store
 
 #: Session key of an explicitly chosen store file.
 STORE_KEY = "qm_store_path"
@@ -87,7 +90,7 @@ def load() -> Handle:
 
     The store: the one chosen on the page *Daten* in this session, else the one the user
     named (``QM_STORE``), else the demo working copy in the user's data folder
-    (:func:`geo.store.open_store`).
+    (:func:`geo.register.store.open_store`).
     """
     try:
         explicit = st.session_state.get(STORE_KEY)
@@ -128,7 +131,7 @@ def _map_data(path: str, stamp: tuple[int, int], key: str, settle: bool) -> maps
 
 
 def map_data(h: Handle, filters: views.Filters, *, settlements: bool = True) -> maps.MapData:
-    """Cached :func:`geo.views.view_map_data` of the filtered view."""
+    """Cached :func:`geo.app.views.view_map_data` of the filtered view."""
     return _map_data(h.path, h.stamp, filters.only(*views.DATA_FIELDS).key(), settlements)
 
 
@@ -138,7 +141,7 @@ def _compare_data(path: str, stamp: tuple[int, int], key: str, before: date, aft
 
 
 def compare_data(h: Handle, filters: views.Filters, *, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
-    """Cached :func:`geo.views.compare_map_data` of the filtered view."""
+    """Cached :func:`geo.app.views.compare_map_data` of the filtered view."""
     return _compare_data(h.path, h.stamp, filters.only(*views.DATA_FIELDS).key(), before, after)
 
 
@@ -148,7 +151,7 @@ def _timeline(path: str, stamp: tuple[int, int], key: str, freq: str, start: dat
 
 
 def timeline(h: Handle, filters: views.Filters, *, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
-    """Cached :func:`geo.stats.timeline` of the filtered view."""
+    """Cached :func:`geo.register.stats.timeline` of the filtered view."""
     return _timeline(h.path, h.stamp, filters.key(), freq, start, end, by)
 
 
@@ -179,7 +182,7 @@ def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int 
              legend: str = "full", fit: str = "units", note: bool = True) -> dict[str, Any]:
     """Draw a map built per run from cached data; only a click on a unit reruns the page.
 
-    ``legend`` and ``fit`` go to :func:`geo.maps.render_map`; ``note`` shows the base-map note above the map.
+    ``legend`` and ``fit`` go to :func:`geo.outputs.maps.render_map`; ``note`` shows the base-map note above the map.
     """
     if note:
         st.caption(maps.BASEMAP_NOTE)
@@ -218,7 +221,7 @@ def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None,
 @st.cache_data(max_entries=48, show_spinner=False)
 def _image(path: str, stamp: tuple[int, int], key: str, by_status: bool, kind: str,
            options: tuple[tuple[str, Any], ...], fmt: str) -> bytes:
-    from geo.figures import figure_bytes  # matplotlib only when an image is asked for
+    from geo.outputs.figures import figure_bytes  # matplotlib only when an image is asked for
 
     filters = views.Filters.from_key(key)
     fig = views.figure_for(kind, _filtered(path, stamp, key, by_status), filters, **dict(options))
@@ -227,7 +230,7 @@ def _image(path: str, stamp: tuple[int, int], key: str, by_status: bool, kind: s
 
 def image_downloads(h: Handle, filters: views.Filters, kind: str, *, key: str, by_status: bool = False,
                     **options: Any) -> None:
-    """Small „PNG“ and „SVG“ buttons for a chart or map (:func:`geo.views.figure_for`), right-aligned.
+    """Small „PNG“ and „SVG“ buttons for a chart or map (:func:`geo.app.views.figure_for`), right-aligned.
 
     The image is made only when a button is clicked (no rerun) and cached per
     store version, filter and ``options``; ``key`` makes the buttons unique.

@@ -1,6 +1,6 @@
 """Begehung planen: stops by rules or picks, the shortest walking route, the sheet and files to take along.
 
-Thin page: selection, planning and every file come from :mod:`geo.outreach`.
+Thin page: selection, planning and every file come from :mod:`geo.walks.outreach`.
 The last plan stays in ``st.session_state["qm_walk"]`` for the page „Besuche erfassen“.
 """
 
@@ -14,10 +14,13 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import maps, outreach, settings, views
-from geo.areas import load_quarters
+from geo import settings
+from geo.app import views
 from geo.errors import QuartiersmonitorError
-from geo.walks import load_walk_graph
+from geo.outputs import maps
+from geo.places.areas import load_quarters
+from geo.walks import outreach
+from geo.walks.network import load_walk_graph
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)
@@ -35,7 +38,7 @@ NO_NETWORK = (
     "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx – bitte oben eine Datei angeben oder hochladen. "
     "Die Auswahl der Stopps geht auch ohne."
 )
-#: Fictional demo walking network (geo.demo.write_demo_walk_network), the default on the demo register only.
+#: Fictional demo walking network (geo.register.demo.write_demo_walk_network), the default on the demo register only.
 DEMO_NETWORK = settings.data_dir / "demo-walk-network.osm"
 
 h = _ui.load()

@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from geo import report, views
+from geo.app import views
 from geo.errors import QuartiersmonitorError
+from geo.outputs import report
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

@@ -1,7 +1,7 @@
 """Besuche erfassen: record each stop's outcome on the way (phone-friendly), take over QField data, follow-ups.
 
-Thin page: every visit is written by :func:`geo.outreach.log_visit` or
-:func:`geo.outreach.import_qfield`. The planned walk comes from the page
+Thin page: every visit is written by :func:`geo.walks.outreach.log_visit` or
+:func:`geo.walks.outreach.import_qfield`. The planned walk comes from the page
 „Begehung planen“ (``st.session_state["qm_walk"]``).
 """
 
@@ -13,10 +13,12 @@ from typing import Any
 
 import streamlit as st
 
-from geo import outreach, settings, views
-from geo._output import display_text
+from geo import settings
+from geo.app import views
 from geo.errors import QuartiersmonitorError
-from geo.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
+from geo.outputs.tables import display_text
+from geo.register.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
+from geo.walks import outreach
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

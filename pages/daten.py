@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from geo import settings, views
+from geo import settings
+from geo.app import views
 from geo.errors import QuartiersmonitorError
-from geo.io import export_frame
-from geo.store import open_store, reset_demo_store
+from geo.register.io import export_frame
+from geo.register.store import open_store, reset_demo_store
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)
@@ -30,7 +31,7 @@ if message := st.session_state.pop(FLASH, None):
     st.success(message)
 
 
-def _show_report(report) -> None:  # noqa: ANN001 - geo.imports.ImportReport
+def _show_report(report) -> None:  # noqa: ANN001 - geo.register.imports.ImportReport
     cols = st.columns(4)
     cols[0].metric("Zeilen gelesen", views.fmt_int(report.rows_read))
     cols[1].metric("Neue Einheiten", views.fmt_int(report.units_added))

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import charts, views
+from geo.app import views
 from geo.errors import QuartiersmonitorError
+from geo.outputs import charts
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

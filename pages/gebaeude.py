@@ -1,7 +1,7 @@
 """Gebäudebestand: building-stock development per Ortsteil from yearly OSM building snapshots.
 
-Thin page: the figures come from :mod:`geo.buildings`, maps, charts and tables
-from :mod:`geo.building_maps`, the downloadable figure from :mod:`geo.figures`.
+Thin page: the figures come from :mod:`geo.osm.buildings`, maps, charts and tables
+from :mod:`geo.outputs.building_maps`, the downloadable figure from :mod:`geo.outputs.figures`.
 Snapshots come from a folder on the server (default ``$QM_OSM_BUILDINGS``) or
 from uploaded files; the analysis is cached per file set (path, mtime, size).
 """
@@ -17,12 +17,13 @@ import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import building_maps as bm
-from geo import maps, views
-from geo.areas import load_boundaries
-from geo.buildings import CAVEAT
+from geo.app import views
 from geo.errors import QuartiersmonitorError
-from geo.figures import buildings_figure, figure_bytes
+from geo.osm.buildings import CAVEAT
+from geo.outputs import building_maps as bm
+from geo.outputs import maps
+from geo.outputs.figures import buildings_figure, figure_bytes
+from geo.places.areas import load_boundaries
 from pages import _router, _ui
 
 _router.ensure(__file__)

@@ -13,11 +13,13 @@ from itertools import zip_longest
 
 import streamlit as st
 
-from geo import charts, maps, settings, views
-from geo._output import display_text
+from geo import settings
+from geo.app import views
 from geo.errors import QuartiersmonitorError
-from geo.io import record_observation
-from geo.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
+from geo.outputs import charts, maps
+from geo.outputs.tables import display_text
+from geo.register.io import record_observation
+from geo.register.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

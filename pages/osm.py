@@ -1,7 +1,7 @@
 """OpenStreetMap: businesses from OSM next to the register -- fetch (online, saved) or file, map, lists, take over.
 
-Thin page: loading and caching are in :mod:`geo.osm`, matching and the lists in
-:mod:`geo.matching`, the map in :mod:`geo.osm_maps`.
+Thin page: loading and caching are in :mod:`geo.osm.download`, matching and the lists in
+:mod:`geo.osm.matching`, the map in :mod:`geo.outputs.osm_maps`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import maps, matching, osm, osm_maps, views
+from geo.app import views
 from geo.errors import QuartiersmonitorError
+from geo.osm import download as osm
+from geo.osm import matching
+from geo.outputs import maps, osm_maps
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

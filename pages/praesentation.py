@@ -12,7 +12,8 @@ from datetime import date
 
 import streamlit as st
 
-from geo import charts, views
+from geo.app import views
+from geo.outputs import charts
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

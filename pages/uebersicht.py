@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import views
+from geo.app import views
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)

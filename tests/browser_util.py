@@ -1,6 +1,6 @@
 """Helpers for driving the app in a real browser (headless Chromium via Playwright).
 
-Used by ``tests/test_browser.py`` and ``bench/bench_app.py``:
+Used by ``tests/app/test_browser.py`` and ``bench/bench_app.py``:
 
 * :func:`skip_reason` -- why a browser run is impossible here (no Chromium, no
   playwright), or None;

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from geo.model import OBSERVATION_COLUMNS, UNIT_COLUMNS
-from geo.register import Register
+from geo.register.history import Register
+from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "leipzig"
 

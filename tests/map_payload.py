@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geo._assets import asset_links
+from geo.outputs._assets import asset_links
 
 
 def component_args(m: Any, key: str = "karte") -> dict[str, Any]:

@@ -161,10 +161,10 @@ def osmnx_offline(tmp_path, monkeypatch) -> Iterator[Path]:
     ox.settings.requests_timeout = 5
     ox.settings.doh_url_template = None
     ox.settings.requests_kwargs = {"proxies": {"http": None, "https": None}}
-    import geo.osm
+    import geo.osm.download
 
-    monkeypatch.setattr(geo.osm, "CACHE_DIR", cache)
-    monkeypatch.setattr(geo.osm, "PROBE_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(geo.osm.download, "CACHE_DIR", cache)
+    monkeypatch.setattr(geo.osm.download, "PROBE_TIMEOUT_S", 2.0)
     try:
         yield cache
     finally:

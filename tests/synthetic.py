@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from geo.areas import approximate_boundaries, assign_areas
-from geo.model import OBSERVATION_COLUMNS, UNIT_COLUMNS, USE_CLASSES
-from geo.register import Register
-from geo.store import ChangeSet, GeoPackageStore
+from geo.places.areas import approximate_boundaries, assign_areas
+from geo.register.history import Register
+from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS, USE_CLASSES
+from geo.register.store import ChangeSet, GeoPackageStore
 
 #: Business names that must be escaped wherever they are shown.
 NASTY_NAMES = ('Café & Bar "Zur <Ecke>"', "<script>alert('x')</script> Imbiss")

@@ -1,0 +1,1 @@
+"""The app's presenter: what the Streamlit pages show, computed without Streamlit."""

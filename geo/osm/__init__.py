@@ -1,0 +1,1 @@
+"""OpenStreetMap: download and cache, register-vs-OSM matching, building stock."""

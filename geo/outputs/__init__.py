@@ -1,0 +1,1 @@
+"""Outputs: folium maps, charts, static maps, figures, the period report, tables."""

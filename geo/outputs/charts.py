@@ -1,0 +1,225 @@
+"""Altair charts of the register's development, with German labels.
+
+Every function takes a frame computed by :mod:`geo.register.stats` (or
+:meth:`geo.register.history.Register.unit_history`) and returns an
+:class:`altair.Chart`; data are aggregated here so that charts stay small
+whatever the number of units.
+
+Every chart carries the German number and date locale (:data:`DE_LOCALE`,
+Vega's ``config.locale``): decimal comma, thousands point, ``20 %``, German
+month names. ``presentation=True`` enlarges all text for the projector.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from geo.outputs.tables import display_text
+from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES
+
+_DAYS_PER_MONTH = 30.4375
+
+#: German number and time locale for Vega (d3-format / d3-time-format definitions).
+DE_LOCALE: dict = {
+    "number": {
+        "decimal": ",",
+        "thousands": ".",
+        "grouping": [3],
+        "currency": ["", "\u00a0€"],
+        "percent": "\u00a0%",
+    },
+    "time": {
+        "dateTime": "%A, %e. %B %Y, %X",
+        "date": "%d.%m.%Y",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
+        "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+        "months": [
+            "Januar", "Februar", "März", "April", "Mai", "Juni",
+            "Juli", "August", "September", "Oktober", "November", "Dezember",
+        ],
+        "shortMonths": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
+    },
+}  # fmt: skip
+
+#: Font sizes (px) of axis labels/titles and legends: normal and for the projector.
+FONT_SIZES: dict[bool, int] = {False: 12, True: 17}
+
+
+def styled(chart: alt.Chart, *, presentation: bool = False) -> alt.Chart:
+    """``chart`` with the German locale and, for the projector, big text."""
+    size = FONT_SIZES[presentation]
+    chart = chart.configure(locale=DE_LOCALE)
+    if not presentation:
+        return chart
+    return chart.configure_axis(labelFontSize=size, titleFontSize=size).configure_legend(
+        labelFontSize=size, titleFontSize=size, symbolSize=180
+    )
+
+
+def _status_scale() -> alt.Scale:
+    return alt.Scale(
+        domain=[STATUS_LABELS[s] for s in STATUSES], range=[STATUS_COLORS[s] for s in STATUSES]
+    )
+
+
+def vacancy_rate_chart(timeline: pd.DataFrame, *, height: int = 320, presentation: bool = False) -> alt.Chart:
+    """Vacancy rate per period end, one line per group (:func:`geo.register.stats.timeline`)."""
+    data = pd.DataFrame(
+        {
+            "Stichtag": pd.to_datetime(timeline["period_end"]),
+            "Periode": timeline["period"].astype(str),
+            "Gebiet": timeline["group"].astype(str),
+            "Leerstandsquote": timeline["vacancy_rate"].astype(float),
+            "leer": timeline["vacant"].astype(int),
+            "Einheiten": timeline["units"].astype(int),
+        }
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_line(point=alt.OverlayMarkDef(size=90 if presentation else 30), strokeWidth=3 if presentation else 2)
+        .encode(
+            x=alt.X("Stichtag:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+            y=alt.Y("Leerstandsquote:Q", title="Leerstandsquote", axis=alt.Axis(format=".0%")),
+            color=alt.Color("Gebiet:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("Gebiet:N"),
+                alt.Tooltip("Periode:N"),
+                alt.Tooltip("Leerstandsquote:Q", format=".1%"),
+                alt.Tooltip("leer:Q", format=",d"),
+                alt.Tooltip("Einheiten:Q", format=",d"),
+            ],
+        )
+        .properties(height=height)
+    )
+    return styled(chart, presentation=presentation)
+
+
+def events_chart(timeline: pd.DataFrame, *, height: int = 300, presentation: bool = False) -> alt.Chart:
+    """New settlements and closures per period as grouped bars (:func:`geo.register.stats.timeline`, one group)."""
+    grouped = (
+        timeline.groupby("period", sort=True)[["new_settlements", "closures"]].sum().reset_index()
+    )
+    data = grouped.melt(id_vars="period", var_name="Art", value_name="Anzahl")
+    data["Art"] = data["Art"].map(
+        {"new_settlements": "Neuansiedlungen", "closures": "Schließungen"}
+    )
+    data = data.rename(columns={"period": "Periode"})
+    upright = data["Periode"].nunique() <= 14
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("Periode:N", title=None, axis=alt.Axis(labelAngle=0 if upright else -45)),
+            xOffset=alt.XOffset("Art:N"),
+            y=alt.Y("Anzahl:Q", title="Anzahl"),
+            color=alt.Color(
+                "Art:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Neuansiedlungen", "Schließungen"], range=["#1a9850", "#d73027"]
+                ),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["Periode:N", "Art:N", alt.Tooltip("Anzahl:Q", format=",d")],
+        )
+        .properties(height=height)
+    )
+    return styled(chart, presentation=presentation)
+
+
+def duration_bins(spells: pd.DataFrame, *, bin_months: int = 6) -> pd.DataFrame:
+    """Vacancy spells counted per duration bin (months) and state (laufend/beendet)."""
+    months = spells["days"].astype(float).to_numpy() / _DAYS_PER_MONTH
+    width = max(int(bin_months), 1)
+    start = (np.floor(months / width) * width).astype(int) if len(months) else np.zeros(0, int)
+    state = np.where(spells["ongoing"].astype(bool).to_numpy(), "laufend", "beendet")
+    data = pd.DataFrame({"von": start, "Stand": state})
+    out = data.groupby(["von", "Stand"]).size().rename("Anzahl").reset_index()
+    out["bis"] = out["von"] + width
+    out["Dauer"] = [f"{a}–{b} Monate" for a, b in zip(out["von"], out["bis"], strict=False)]
+    return out
+
+
+def duration_histogram(
+    spells: pd.DataFrame, *, bin_months: int = 6, height: int = 300, presentation: bool = False
+) -> alt.Chart:
+    """Distribution of vacancy durations (:func:`geo.register.stats.vacancy_spells`), ongoing and ended stacked."""
+    data = duration_bins(spells, bin_months=bin_months)
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("von:Q", bin="binned", title="Leerstandsdauer (Monate)"),
+            x2="bis:Q",
+            y=alt.Y("Anzahl:Q", title="Leerstände", stack=True),
+            color=alt.Color(
+                "Stand:N",
+                title=None,
+                scale=alt.Scale(domain=["laufend", "beendet"], range=["#d73027", "#fdae61"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["Dauer:N", "Stand:N", alt.Tooltip("Anzahl:Q", format=",d")],
+        )
+        .properties(height=height)
+    )
+    return styled(chart, presentation=presentation)
+
+
+def unit_timeline_chart(
+    history: pd.DataFrame, *, until: pd.Timestamp | str | None = None, height: int = 40
+) -> alt.Chart:
+    """A unit's status over time as coloured spans (:meth:`Register.unit_history`, superseded rows left out)."""
+    hist = history.loc[~history["superseded"].astype(bool)].sort_values("observed_on")
+    start = pd.to_datetime(hist["observed_on"]).reset_index(drop=True)
+    end_default = pd.Timestamp(until) if until is not None else pd.Timestamp.today().normalize()
+    end = start.shift(-1).fillna(max(end_default, start.max() if len(start) else end_default))
+    data = pd.DataFrame(
+        {
+            "von": start,
+            "bis": end,
+            "Status": [STATUS_LABELS.get(s, display_text(s, missing="keine Angabe")) for s in hist["status"]],
+            "Betrieb": [display_text(v) for v in hist["business_name"]],
+        }
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar(height=28)
+        .encode(
+            x=alt.X("von:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False)),
+            x2="bis:T",
+            color=alt.Color(
+                "Status:N",
+                scale=_status_scale(),
+                legend=alt.Legend(
+                    orient="bottom", title=None, direction="horizontal", offset=6,
+                    values=[STATUS_LABELS[s] for s in STATUSES if STATUS_LABELS[s] in set(data["Status"])],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("von:T", format="%d.%m.%Y"),
+                alt.Tooltip("bis:T", format="%d.%m.%Y"),
+                "Status:N",
+                "Betrieb:N",
+            ],
+        )
+        # Streamlit clips a low chart to its plot height; "padding" keeps the legend inside
+        .properties(height=height, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    )
+    return styled(chart)
+
+
+def change_counts(compared: pd.DataFrame) -> pd.DataFrame:
+    """Units per change class of :func:`geo.register.stats.compare`, German labels."""
+    from geo.outputs.maps import CHANGE_CATEGORIES
+
+    counts = compared["change"].value_counts()
+    return pd.DataFrame(
+        {
+            "Veränderung": [c.label for c in CHANGE_CATEGORIES],
+            "Einheiten": [int(counts.get(c.code, 0)) for c in CHANGE_CATEGORIES],
+        }
+    )

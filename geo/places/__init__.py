@@ -1,0 +1,1 @@
+"""Places: Ortsteile and quarters (boundaries, configuration, spatial assignment)."""

@@ -1,0 +1,1 @@
+"""The register: data model, stores, history and figures, import and export."""

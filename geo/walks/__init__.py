@@ -1,0 +1,1 @@
+"""Outreach walks: walking network and tour, stop rules and visits, QField, walk sheet."""

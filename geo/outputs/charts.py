@@ -12,17 +12,17 @@ month names. ``presentation=True`` enlarges all text for the projector.
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
-import numpy as np
 import pandas as pd
 
-from geo.outputs.tables import display_text
+from geo.formats import display_text
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES
-
-_DAYS_PER_MONTH = 30.4375
+from geo.register.stats import duration_bins
 
 #: German number and time locale for Vega (d3-format / d3-time-format definitions).
-DE_LOCALE: dict = {
+DE_LOCALE: dict[str, Any] = {
     "number": {
         "decimal": ",",
         "thousands": ".",
@@ -55,9 +55,10 @@ def styled(chart: alt.Chart, *, presentation: bool = False) -> alt.Chart:
     chart = chart.configure(locale=DE_LOCALE)
     if not presentation:
         return chart
-    return chart.configure_axis(labelFontSize=size, titleFontSize=size).configure_legend(
+    large: alt.Chart = chart.configure_axis(labelFontSize=size, titleFontSize=size).configure_legend(
         labelFontSize=size, titleFontSize=size, symbolSize=180
     )
+    return large
 
 
 def _status_scale() -> alt.Scale:
@@ -131,24 +132,17 @@ def events_chart(timeline: pd.DataFrame, *, height: int = 300, presentation: boo
     return styled(chart, presentation=presentation)
 
 
-def duration_bins(spells: pd.DataFrame, *, bin_months: int = 6) -> pd.DataFrame:
-    """Vacancy spells counted per duration bin (months) and state (laufend/beendet)."""
-    months = spells["days"].astype(float).to_numpy() / _DAYS_PER_MONTH
-    width = max(int(bin_months), 1)
-    start = (np.floor(months / width) * width).astype(int) if len(months) else np.zeros(0, int)
-    state = np.where(spells["ongoing"].astype(bool).to_numpy(), "laufend", "beendet")
-    data = pd.DataFrame({"von": start, "Stand": state})
-    out = data.groupby(["von", "Stand"]).size().rename("Anzahl").reset_index()
-    out["bis"] = out["von"] + width
-    out["Dauer"] = [f"{a}–{b} Monate" for a, b in zip(out["von"], out["bis"], strict=False)]
-    return out
-
-
 def duration_histogram(
     spells: pd.DataFrame, *, bin_months: int = 6, height: int = 300, presentation: bool = False
 ) -> alt.Chart:
-    """Distribution of vacancy durations (:func:`geo.register.stats.vacancy_spells`), ongoing and ended stacked."""
-    data = duration_bins(spells, bin_months=bin_months)
+    """Distribution of vacancy durations (:func:`geo.register.stats.duration_bins`), ongoing and ended stacked."""
+    wide = duration_bins(spells, bin_months=bin_months)
+    data = wide.melt(
+        id_vars=["from_months", "to_months"], value_vars=["ongoing", "ended"], var_name="Stand", value_name="Anzahl"
+    ).rename(columns={"from_months": "von", "to_months": "bis"})
+    data = data.loc[data["Anzahl"] > 0]
+    data["Stand"] = data["Stand"].map({"ongoing": "laufend", "ended": "beendet"})
+    data["Dauer"] = [f"{a}–{b} Monate" for a, b in zip(data["von"], data["bis"], strict=True)]
     chart = (
         alt.Chart(data)
         .mark_bar()

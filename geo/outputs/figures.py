@@ -6,19 +6,13 @@ presentation quality and with German labels: each takes a frame computed by
 without pyplot); :func:`save_figure` / :func:`figure_bytes` write it as PNG or
 SVG. Every figure carries its source line and, for the fictional demo
 register, the label :data:`geo.settings.demo_label`.
-
-:func:`period_figures_xlsx` writes the figures of a report period as an
-Excel workbook (key figures, Ortsteile, streets, longest vacant, new
-settlements).
 """
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Sequence
-from datetime import date
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,18 +20,17 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from geo import settings
+from geo.formats import display_text, fmt_int, fmt_pct
 from geo.outputs.staticmaps import change_map, figure_bytes, save_figure, segment_map, status_map, title_block
-from geo.outputs.tables import display_text
 from geo.register.model import STATUS_COLORS, USE_CLASS_LABELS, WZ_SECTIONS
+from geo.register.stats import duration_bins
 
 __all__ = [
-    "DAYS_PER_MONTH",
     "buildings_figure",
     "change_map",
     "duration_figure",
     "events_figure",
     "figure_bytes",
-    "period_figures_xlsx",
     "save_figure",
     "sector_figure",
     "sector_label",
@@ -45,9 +38,6 @@ __all__ = [
     "status_map",
     "vacancy_rate_figure",
 ]
-
-#: Days per month for durations in months (as in the app).
-DAYS_PER_MONTH: float = 30.4375
 
 _SETTLE, _CLOSE = STATUS_COLORS["occupied"], STATUS_COLORS["vacant"]
 _LINE_COLORS = (
@@ -89,7 +79,7 @@ def sector_label(code: Any) -> str:
 
 
 def _pct(value: float, _pos: Any = None) -> str:
-    return f"{value * 100:.0f} %"
+    return fmt_pct(value, digits=0)
 
 
 def _chart(
@@ -299,22 +289,6 @@ def sector_figure(
     return fig
 
 
-def duration_bins(spells: pd.DataFrame, *, bin_months: int = 6) -> pd.DataFrame:
-    """Vacancy spells per duration class (months): ``von``, ``bis``, ``laufend``, ``beendet``."""
-    width = max(int(bin_months), 1)
-    months = spells["days"].astype(float).to_numpy() / DAYS_PER_MONTH if len(spells) else np.zeros(0)
-    start = (np.floor(months / width) * width).astype(int)
-    ongoing = spells["ongoing"].astype(bool).to_numpy() if len(spells) else np.zeros(0, bool)
-    frame = pd.DataFrame({"von": start, "laufend": ongoing, "beendet": ~ongoing})
-    out = frame.groupby("von")[["laufend", "beendet"]].sum().astype(int)
-    if len(out):
-        out = out.reindex(range(0, int(out.index.max()) + width, width), fill_value=0)
-    out.index.name = "von"
-    out = out.reset_index()
-    out.insert(1, "bis", out["von"] + width)
-    return out
-
-
 def duration_figure(
     spells: pd.DataFrame,
     *,
@@ -325,7 +299,7 @@ def duration_figure(
     demo: bool = False,
     figsize: tuple[float, float] = (8.0, 4.2),
 ) -> Figure:
-    """Histogram of vacancy durations in months, ongoing and ended stacked (:func:`geo.register.stats.vacancy_spells`).
+    """Histogram of vacancy durations in months, ongoing and ended stacked (:func:`geo.register.stats.duration_bins`).
 
     Parameters
     ----------
@@ -341,24 +315,24 @@ def duration_figure(
     if not len(data):
         _empty(ax, "Keine Leerstände")
         return fig
-    x = data["von"].to_numpy() + bin_months / 2
+    x = data["from_months"].to_numpy() + bin_months / 2
     ax.bar(
-        x, data["laufend"], width=bin_months * 0.9, color=STATUS_COLORS["vacant"], label="am Stichtag laufend"
+        x, data["ongoing"], width=bin_months * 0.9, color=STATUS_COLORS["vacant"], label="am Stichtag laufend"
     )
     ax.bar(
         x,
-        data["beendet"],
+        data["ended"],
         width=bin_months * 0.9,
-        bottom=data["laufend"],
+        bottom=data["ongoing"],
         color="#fdae61",
         label="im Zeitraum beendet",
     )
-    ax.set_xticks(data["von"].tolist() + [int(data["bis"].iloc[-1])])
-    ax.set_xlim(0, data["bis"].iloc[-1])
+    ax.set_xticks(data["from_months"].tolist() + [int(data["to_months"].iloc[-1])])
+    ax.set_xlim(0, data["to_months"].iloc[-1])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Leerstandsdauer (Monate)", fontsize=8.5)
     ax.set_ylabel("Leerstände", fontsize=8.5)
-    ax.set_ylim(0, max(float((data["laufend"] + data["beendet"]).max()), 1.0) * 1.25)
+    ax.set_ylim(0, max(float((data["ongoing"] + data["ended"]).max()), 1.0) * 1.25)
     ax.legend(loc="upper right", ncols=2, frameon=True, framealpha=0.92, edgecolor="none", fontsize=8)
     return fig
 
@@ -401,7 +375,7 @@ def buildings_figure(
         ax.tick_params(labelsize=8)
         ax.grid(axis="y", color="#e3e3e3", linewidth=0.8)
         ax.set_title(heading, loc="left", fontsize=9)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}".replace(",", ".")))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_int(v)))
         for i, name in enumerate(names):
             frame = data.loc[data["group"].astype(str) == name].sort_values("date")
             ax.plot(
@@ -419,100 +393,3 @@ def buildings_figure(
     else:
         _empty(left, "Keine Schnappschüsse")
     return fig
-
-
-# -- XLSX ------------------------------------------------------------------------------------
-
-#: Sheets of :func:`period_figures_xlsx`, in order.
-XLSX_SHEETS: tuple[str, ...] = (
-    "Kennzahlen",
-    "Ortsteile",
-    "Straßen",
-    "Am längsten leer",
-    "Neuansiedlungen",
-    "Info",
-)
-
-
-def period_figures_xlsx(
-    register: Any,
-    *,
-    quarter: str | Sequence[str] | None,
-    start: date,
-    end: date,
-    out: str | os.PathLike[str] | IO[bytes],
-    internal: bool = False,
-    public: bool | None = None,
-    unit_level: bool = False,
-    period_label: str | None = None,
-) -> None:
-    """Write the figures of a report period as an Excel workbook.
-
-    Sheets :data:`XLSX_SHEETS`: key figures with the previous period and the
-    change (rates as fractions formatted as %, durations in days), figures per
-    Ortsteil and per street on ``end`` (with the period's settlements and
-    closures), the longest-vacant units (public without ``unit_level``: per
-    street section instead, sections under the minimum left out), the period's
-    new settlements, and an info sheet (period, version, sources, demo label).
-    Text cells that a spreadsheet would run as a formula start with ``'`` and no
-    cell is a formula (:func:`geo._files.write_xlsx`).
-
-    Parameters
-    ----------
-    register
-        The register (:class:`geo.register.history.Register`).
-    quarter
-        A quarter, a list of quarters or None for all units.
-    start, end
-        First and last day of the period.
-    out
-        Path (replaced atomically) or binary file object.
-    internal
-        The internal version with owners and contacts (its info sheet and workbook
-        title say "intern"). Default: the public version without personal or internal
-        data and without single vacant units.
-    public
-        Deprecated spelling: ``public=False`` is ``internal=True``.
-    unit_level
-        In the public version, list vacant units one by one anyway.
-    period_label
-        Name of the period (default: derived from the dates).
-    """
-    from geo._files import write_xlsx
-    from geo.outputs.report import report_tables  # the report computes the tables; imported late (cycle)
-    from geo.register.model import wants_internal
-
-    internal = wants_internal(internal, public)
-    tables = report_tables(
-        register,
-        quarter=quarter,
-        start=start,
-        end=end,
-        internal=internal,
-        unit_level=unit_level,
-        period_label=period_label,
-    )
-
-    def layout(_sheet: str, frame: pd.DataFrame, ws: Any) -> None:
-        for idx, col in enumerate(frame.columns, start=1):
-            letter = ws.cell(row=1, column=idx).column_letter
-            values = [str(col), *(str(v) for v in frame[col].head(200))]
-            ws.column_dimensions[letter].width = min(60, max(10, max(len(v) for v in values) + 2))
-            if "quote" in str(col).lower():
-                for row in range(2, len(frame) + 2):
-                    ws.cell(row=row, column=idx).number_format = "0.0%"
-        if "Einheit" in frame.columns:  # key figures: shares as percentages
-            for row, unit in enumerate(frame["Einheit"], start=2):
-                if unit == "Anteil":
-                    for idx in range(3, len(frame.columns) + 1):
-                        ws.cell(row=row, column=idx).number_format = "0.0%"
-        ws.freeze_panes = "A2"
-
-    version = "intern (enthält personenbezogene Daten, nicht zur Weitergabe)" if internal else "öffentlich"
-    write_xlsx(
-        {sheet: tables[sheet] for sheet in XLSX_SHEETS},
-        out,
-        title=f"{'INTERN – ' if internal else ''}Kennzahlen Gewerbeleerstand {start:%d.%m.%Y}–{end:%d.%m.%Y}",
-        subject=version,
-        format_sheet=layout,
-    )

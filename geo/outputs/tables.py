@@ -1,15 +1,12 @@
 """Printing result tables on the command line: JSON, CSV (German Excel) or a text table.
 
-Also the one home of the rule "a missing value never becomes text": :func:`is_missing`
-and :func:`display_text` are used wherever a cell becomes text (forms, popups,
-tooltips, walk sheets, reports), so ``None``, ``NaN``, ``NA`` and ``NaT`` never show up as
-"None", "nan", "<NA>" or "NaT".
+Values become text with :mod:`geo.formats` (German numbers; a missing value never
+becomes "nan", "None" or "NaT").
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -18,53 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-
-def is_missing(value: Any) -> bool:
-    """Whether a single cell is a missing value: None, ``pd.NA``, ``NaT`` or a float NaN (numpy included).
-
-    Text is never missing here (an empty string is a value); lists and arrays are not missing.
-    """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return math.isnan(value)
-    if isinstance(value, (np.datetime64, np.timedelta64)):
-        return bool(np.isnat(value))
-    return False
-
-
-def display_text(value: Any, *, missing: str = "") -> str:
-    """A cell as text for people: stripped ``str(value)``; ``missing`` (default ``""``) for a missing value.
-
-    Use it wherever a value from a frame becomes text (form defaults, tooltips,
-    tables in PDFs), so that a missing value never turns into "nan", "None" or "NaT".
-    """
-    if is_missing(value):
-        return missing
-    return str(value).strip()
-
-
-def field_text(value: Any, *, label: str) -> str | None:
-    """A text field typed or chosen by a person, cleaned for the store: stripped, missing or empty -> None.
-
-    ``None``, ``NaN``, ``NA``, ``NaT`` and blank text all become None (never the
-    text "nan"); a text longer than :data:`geo.settings.max_field_chars` is refused.
-
-    Raises
-    ------
-    InputError
-        The text is longer than ``geo.settings.max_field_chars`` (``label`` names the field).
-    """
-    from geo import settings
-    from geo.errors import InputError
-
-    text = display_text(value)
-    if len(text) > settings.max_field_chars:
-        raise InputError(
-            f"{label}: Der Text ist {len(text):,} Zeichen lang; höchstens "
-            f"{settings.max_field_chars:,} Zeichen sind erlaubt. Bitte kürzen.".replace(",", ".")
-        )
-    return text or None
+from geo.formats import fmt_number, fmt_pct, is_missing
 
 
 def jsonable(value: Any) -> Any:
@@ -87,8 +38,9 @@ def emit(
 ) -> None:
     """Write ``frame`` as ``json`` (list of objects), ``csv`` (``;``, decimal comma) or ``table``.
 
-    In the text table, ``percent`` columns are shown as percentages, area columns
-    (``*_m2``) with thousands separators, dates as ``YYYY-MM-DD`` and missing values as ``–``.
+    In the text table, numbers are German (:mod:`geo.formats`): ``percent`` columns as
+    percentages (``11,8 %``), area columns (``*_m2``) with thousands separators (``29.112``),
+    other floats with decimal comma; dates as ``YYYY-MM-DD`` and missing values as ``–``.
     """
     out = stream or sys.stdout
     if fmt == "json":
@@ -106,12 +58,22 @@ def emit(
     for col in shown.columns:
         values = shown[col]
         if col in percent:
-            shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{v:.1%}")
+            shown[col] = values.map(fmt_pct)
         elif pd.api.types.is_datetime64_any_dtype(values):
             shown[col] = values.dt.strftime("%Y-%m-%d").fillna("–")
         elif col.endswith("_m2"):
-            shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{v:,.0f}".replace(",", "."))
-        elif pd.api.types.is_numeric_dtype(values) and values.isna().any():
-            shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{v:g}")
+            shown[col] = values.map(fmt_number)
+        elif pd.api.types.is_float_dtype(values):
+            shown[col] = values.map(_float_text)
     with pd.option_context("display.max_columns", None, "display.width", 200):
         out.write(shown.to_string(index=False) + "\n")
+
+
+def _float_text(value: Any) -> str:
+    """A float for the text table: decimal comma, as many decimals as needed (at most six), no
+    thousands separator (years and ids stay readable); missing -> ``–``."""
+    if is_missing(value):
+        return "–"
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    digits = len(text.partition(".")[2])
+    return fmt_number(value, digits=digits, grouping=False)

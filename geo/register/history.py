@@ -4,27 +4,40 @@ A :class:`Register` is what a store reads; every figure in :mod:`geo.register.st
 computed from it. The effective history drops observations that a later
 correction supersedes and orders the rest by ``observed_on``, then
 ``recorded_at``, then ``obs_id`` (so of two observations on the same day the
-one recorded later is the newer one).
+one recorded later is the newer one). This module is the one home of that rule
+(:func:`superseded`, :func:`effective_history`); the importer compares new rows
+with the same effective history.
+
+Settlements compare business names with :func:`geo.text.name_key` (case, spacing,
+umlaut spelling, accents and invisible characters do not count).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.register.model import CLOSURE_STATUSES, OBSERVATION_COLUMNS, STATUSES, UNIT_COLUMNS, VACANT_STATUSES
+from geo.register.model import (
+    CLOSURE_STATUSES,
+    OBSERVATION_COLUMNS,
+    STATUSES,
+    UNIT_COLUMNS,
+    VACANT_STATUSES,
+    Status,
+)
+from geo.text import name_key
 
 #: Integer code of each status in analysis arrays.
 STATUS_CODE: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
-OCC = STATUS_CODE["occupied"]
-UNKNOWN = STATUS_CODE["unknown"]
-DEMOLISHED = STATUS_CODE["demolished"]
+OCC = STATUS_CODE[Status.OCCUPIED]
+UNKNOWN = STATUS_CODE[Status.UNKNOWN]
+DEMOLISHED = STATUS_CODE[Status.DEMOLISHED]
 VACANT_CODES = np.array(sorted(STATUS_CODE[s] for s in VACANT_STATUSES))
 CLOSURE_CODES = np.array(sorted(STATUS_CODE[s] for s in CLOSURE_STATUSES))
 
@@ -33,20 +46,65 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 def to_days(values: Any) -> np.ndarray:
     """Dates (anything pandas understands) as int64 days since 1970-01-01."""
-    arr = pd.to_datetime(pd.Series(values) if not np.isscalar(values) else [values]).to_numpy()
+    arr: np.ndarray = pd.to_datetime(pd.Series(values) if not np.isscalar(values) else [values]).to_numpy()
     return (arr.astype("datetime64[D]") - _EPOCH).astype(np.int64)
 
 
-def from_days(days: np.ndarray) -> np.ndarray:
-    """int64 days since 1970-01-01 as ``datetime64[D]``."""
+@overload
+def from_days(days: int) -> np.datetime64: ...
+@overload
+def from_days(days: np.ndarray) -> np.ndarray: ...
+def from_days(days: int | np.ndarray) -> np.datetime64 | np.ndarray:
+    """int64 days since 1970-01-01 as ``datetime64[D]`` (a scalar for one day number)."""
     return _EPOCH + np.asarray(days).astype("timedelta64[D]")
 
 
-def normalise_name(values: pd.Series) -> pd.Series:
-    """Business names compared case- and whitespace-insensitively."""
-    text = values.astype("string").str.casefold().str.strip()
-    text = text.str.replace(r"\s+", " ", regex=True)
-    return text.mask(text == "")
+#: Columns the effective history is ordered by, within a unit.
+HISTORY_ORDER: tuple[str, ...] = ("observed_on", "recorded_at", "obs_id")
+
+
+def superseded(observations: pd.DataFrame) -> np.ndarray:
+    """Whether each observation is superseded by a correction (another row's ``supersedes`` names it).
+
+    Parameters
+    ----------
+    observations
+        Observations with ``obs_id`` and ``supersedes`` (numbers or text of numbers; missing allowed).
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool, aligned with the rows.
+    """
+    if not len(observations):
+        return np.zeros(0, dtype=bool)
+    targets = pd.to_numeric(observations["supersedes"], errors="coerce").dropna().unique()
+    if not len(targets):
+        return np.zeros(len(observations), dtype=bool)
+    ids = pd.to_numeric(observations["obs_id"], errors="coerce")
+    flags: np.ndarray = ids.isin(targets).to_numpy(dtype=bool)
+    return flags
+
+
+def effective_history(observations: pd.DataFrame) -> pd.DataFrame:
+    """The effective history: superseded observations dropped, the rest in order.
+
+    Ordered by ``unit_id``, then :data:`HISTORY_ORDER` (``observed_on``,
+    ``recorded_at``, ``obs_id``), so each unit's rows are oldest first and of two
+    observations on the same day the one recorded later is the newer one.
+
+    Parameters
+    ----------
+    observations
+        Observations as stored (``OBSERVATION_COLUMNS``), superseded ones included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The effective observations, original index kept.
+    """
+    obs = observations.loc[~superseded(observations)]
+    return obs.sort_values(["unit_id", *HISTORY_ORDER], kind="stable")
 
 
 @dataclass
@@ -103,10 +161,8 @@ class Register:
     def unit_history(self, unit_id: str) -> pd.DataFrame:
         """All observations of one unit, oldest first, with a ``superseded`` flag."""
         obs = self.observations
-        rows = obs.loc[obs["unit_id"] == unit_id].sort_values(["observed_on", "recorded_at", "obs_id"])
-        superseded = set(obs["supersedes"].dropna().astype(int))
-        rows = rows.assign(superseded=rows["obs_id"].astype("Int64").isin(superseded).to_numpy())
-        return rows.reset_index(drop=True)
+        rows = obs.assign(superseded=superseded(obs)).loc[obs["unit_id"] == unit_id]
+        return rows.sort_values(list(HISTORY_ORDER), kind="stable").reset_index(drop=True)
 
 
 class History:
@@ -126,10 +182,7 @@ class History:
     NEVER = np.iinfo(np.int64).max // 4
 
     def __init__(self, units: pd.DataFrame, observations: pd.DataFrame) -> None:
-        obs = observations
-        superseded = obs["supersedes"].dropna()
-        if len(superseded):
-            obs = obs.loc[~obs["obs_id"].isin(superseded.astype("int64"))]
+        obs = observations.loc[~superseded(observations)]
         unit_pos = pd.Index(units["unit_id"]).get_indexer(obs["unit_id"])
         obs = obs.loc[unit_pos >= 0]
         unit_pos = unit_pos[unit_pos >= 0]
@@ -144,7 +197,7 @@ class History:
         self.obs_id = oid[order]
         status = obs["status"].map(STATUS_CODE).to_numpy(dtype=np.float64, na_value=UNKNOWN)
         self.status = status[order].astype(np.int8)
-        biz_codes, _ = pd.factorize(normalise_name(obs["business_name"]), use_na_sentinel=True)
+        biz_codes, _ = pd.factorize(name_key(obs["business_name"]), use_na_sentinel=True)
         self.business = biz_codes[order].astype(np.int64)
         flag = obs["new_settlement"].fillna(False).to_numpy(dtype=bool)[order]
 

@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
+from geo.dates import DAYS_PER_MONTH
 from geo.errors import InputError
+from geo.formats import fmt_date, fmt_int
 from geo.register.history import STATUS_CODE, History, Register, from_days, to_days
-from geo.register.model import STATUS_LABELS, STATUSES
+from geo.register.model import STATUS_LABELS, STATUSES, Status
 
 GroupBy = Literal["quarter", "ortsteil", "street"] | None
 Freq = Literal["year", "quarter", "month"]
@@ -55,9 +57,8 @@ def _day(value: date | str | pd.Timestamp | None) -> int:
 
 
 def _de_day(day: int) -> str:
-    """A day number as ``31.12.2024`` (four-digit year also below 1000)."""
-    stamp = pd.Timestamp(from_days(day))
-    return f"{stamp.day:02d}.{stamp.month:02d}.{stamp.year:04d}"
+    """A day number as ``31.12.2024`` (:func:`geo.formats.fmt_date`)."""
+    return fmt_date(from_days(day))
 
 
 def _groups(units: pd.DataFrame, by: GroupBy) -> tuple[np.ndarray, list[str]]:
@@ -142,19 +143,20 @@ def _figures(
     area_sum = stepped(np.where(has_area, unit_area, 0.0))
 
     s = STATUS_CODE
-    vacant = counts[:, s["vacant"]] + counts[:, s["probably_vacant"]]
-    known = counts.sum(axis=1) - counts[:, s["unknown"]] - counts[:, s["demolished"]]
-    area_known = area_sum.sum(axis=1) - area_sum[:, s["unknown"]] - area_sum[:, s["demolished"]]
-    area_vacant = area_sum[:, s["vacant"]] + area_sum[:, s["probably_vacant"]]
+    vacant = counts[:, s[Status.VACANT]] + counts[:, s[Status.PROBABLY_VACANT]]
+    known = counts.sum(axis=1) - counts[:, s[Status.UNKNOWN]] - counts[:, s[Status.DEMOLISHED]]
+    area_known = area_sum.sum(axis=1) - area_sum[:, s[Status.UNKNOWN]] - area_sum[:, s[Status.DEMOLISHED]]
+    area_vacant = area_sum[:, s[Status.VACANT]] + area_sum[:, s[Status.PROBABLY_VACANT]]
 
     def events_between(flag: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
         """Events per group with lower < day <= upper, for each period."""
         big = np.int64(1) << 32
         keys = np.sort(g[flag] * big + hist.day[flag])
         grp = np.arange(n_groups, dtype=np.int64)[:, None] * big
-        return np.searchsorted(keys, grp + upper[None, :], side="right") - np.searchsorted(
+        events: np.ndarray = np.searchsorted(keys, grp + upper[None, :], side="right") - np.searchsorted(
             keys, grp + lower[None, :], side="right"
         )
+        return events
 
     year_before = to_days(pd.to_datetime(from_days(ends)) - pd.DateOffset(years=1))
     settle_p = events_between(hist.settlement, starts, ends)
@@ -180,20 +182,22 @@ def _figures(
         rate = np.where(known > 0, vacant / np.maximum(known, 1), np.nan)
         rate_area = np.where(area_known > 0, area_vacant / np.where(area_known > 0, area_known, 1), np.nan)
 
-    flat = lambda a: np.asarray(a).reshape(-1)  # noqa: E731
+    def flat(a: np.ndarray) -> np.ndarray:
+        return np.asarray(a).reshape(-1)
+
     out = pd.DataFrame(
         {
             "group": np.repeat(np.array(labels, dtype=object), n_periods),
             "date": np.tile(pd.to_datetime(from_days(ends)), n_groups),
             "units_registered": flat(counts.sum(axis=1)),
             "units": flat(known),
-            "occupied": flat(counts[:, s["occupied"]]),
+            "occupied": flat(counts[:, s[Status.OCCUPIED]]),
             "vacant": flat(vacant),
-            "probably_vacant": flat(counts[:, s["probably_vacant"]]),
-            "temporary_use": flat(counts[:, s["temporary_use"]]),
-            "renovation": flat(counts[:, s["renovation"]]),
-            "demolished": flat(counts[:, s["demolished"]]),
-            "unknown": flat(counts[:, s["unknown"]]),
+            "probably_vacant": flat(counts[:, s[Status.PROBABLY_VACANT]]),
+            "temporary_use": flat(counts[:, s[Status.TEMPORARY_USE]]),
+            "renovation": flat(counts[:, s[Status.RENOVATION]]),
+            "demolished": flat(counts[:, s[Status.DEMOLISHED]]),
+            "unknown": flat(counts[:, s[Status.UNKNOWN]]),
             "vacancy_rate": flat(rate),
             "floor_area_m2": flat(area_known),
             "vacant_floor_area_m2": flat(area_vacant),
@@ -272,15 +276,16 @@ def period_bounds(
         raise InputError(f"Beginn {_de_day(start_day)} liegt nach dem Ende {_de_day(end_day)}.")
     first, last = pd.Timestamp(from_days(start_day)), pd.Timestamp(from_days(end_day))
     per_year = {"year": 1, "quarter": 4, "month": 12}[freq]
-    index = lambda t: t.year * per_year + (t.month - 1) * per_year // 12  # noqa: E731
+    def index(t: pd.Timestamp) -> int:
+        return int(t.year * per_year + (t.month - 1) * per_year // 12)
+
     count = index(last) - index(first) + 1
     if count > settings.max_timeline_periods:
-        number = lambda n: f"{n:,}".replace(",", ".")  # noqa: E731
         raise InputError(
-            f"Der Zeitraum {_de_day(start_day)} bis {_de_day(end_day)} ergäbe {number(count)} "
-            f"Perioden ({_FREQ_GERMAN[freq]}); höchstens {number(settings.max_timeline_periods)} sind "
+            f"Der Zeitraum {_de_day(start_day)} bis {_de_day(end_day)} ergäbe {fmt_int(count)} "
+            f"Perioden ({_FREQ_GERMAN[freq]}); höchstens {fmt_int(settings.max_timeline_periods)} sind "
             "möglich. Bitte den Zeitraum verkürzen (plausibel sind Daten vom "
-            f"{settings.earliest_date:%d.%m.%Y} bis heute) oder eine gröbere Auflösung wählen."
+            f"{fmt_date(settings.earliest_date)} bis heute) oder eine gröbere Auflösung wählen."
         )
     periods = pd.period_range(
         pd.Timestamp(from_days(start_day)), pd.Timestamp(from_days(end_day)), freq=_FREQ_ALIASES[freq]
@@ -393,6 +398,37 @@ def vacancy_spells(register: Register, *, at: date | str | None = None) -> pd.Da
     return out
 
 
+def duration_bins(spells: pd.DataFrame, *, bin_months: int = 6) -> pd.DataFrame:
+    """Vacancy spells counted per duration class, ongoing and ended apart (for histograms).
+
+    Parameters
+    ----------
+    spells
+        Spells with ``days`` and ``ongoing`` (:func:`vacancy_spells`).
+    bin_months
+        Width of a class in months (months = days / :data:`geo.dates.DAYS_PER_MONTH`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class from 0 months up to the longest spell, empty classes
+        included: ``from_months``, ``to_months`` (``[from, to)``), ``ongoing``
+        and ``ended`` (counts). No rows without spells.
+    """
+    width = max(int(bin_months), 1)
+    months = spells["days"].astype(float).to_numpy() / DAYS_PER_MONTH if len(spells) else np.zeros(0)
+    start = (np.floor(months / width) * width).astype(int)
+    ongoing = spells["ongoing"].astype(bool).to_numpy() if len(spells) else np.zeros(0, bool)
+    frame = pd.DataFrame({"from_months": start, "ongoing": ongoing, "ended": ~ongoing})
+    out = frame.groupby("from_months")[["ongoing", "ended"]].sum().astype(int)
+    if len(out):
+        out = out.reindex(range(0, int(out.index.max()) + width, width), fill_value=0)
+    out.index.name = "from_months"
+    out = out.reset_index()
+    out.insert(1, "to_months", out["from_months"] + width)
+    return out
+
+
 def longest_vacant(register: Register, *, at: date | str | None = None, n: int = 20) -> gpd.GeoDataFrame:
     """The ``n`` units vacant longest on ``at``, longest first."""
     current = status_at(register, at)
@@ -413,8 +449,8 @@ def compare(register: Register, *, before: date | str, after: date | str) -> gpd
     out["status_before"] = a["status"].to_numpy()
     vac_a = a["vacant_days"].notna().to_numpy()
     vac_b = b["vacant_days"].notna().to_numpy()
-    occ_a = (a["status"] == "occupied").to_numpy()
-    occ_b = (b["status"] == "occupied").to_numpy()
+    occ_a = (a["status"] == Status.OCCUPIED).to_numpy()
+    occ_b = (b["status"] == Status.OCCUPIED).to_numpy()
     same = (a["status"].fillna("") == b["status"].fillna("")).to_numpy()
     change = np.select(
         [vac_b & ~vac_a, occ_b & ~occ_a, same], ["newly_vacant", "newly_occupied", "unchanged"], "other"

@@ -24,7 +24,8 @@ from shapely.geometry import Point
 from geo import settings
 from geo.errors import InputError
 from geo.register.history import Register
-from geo.register.imports import ImportPlan, _cell_text, plan_import, read_table
+from geo.register.imports import ImportPlan, plan_import, read, read_table
+from geo.register.imports._table import cell_text as _cell_text
 
 TODAY = date(2025, 6, 30)
 HEADER = "Nr.;Straße;Hausnummer;Betrieb;Status;Datum;lon;lat\n"
@@ -93,10 +94,11 @@ def test_extra_field_in_the_first_row_does_not_shift_the_columns(tmp_path):
     # pandas took the first column as the index here: every value moved one column
     bad = "A-1;Eisenbahnstraße;66;Café; Bar;genutzt;01.03.2025;12,403806;51,345528\n"
     path = write(tmp_path, HEADER + bad + ROWS[1])
-    table = read_table(path)
+    raw = read(path)
+    table = raw.frame
     assert table["_row"].tolist() == [3]
     assert table.loc[0, "Nr."] == "A-2" and table.loc[0, "Status"] == "leer"
-    [issue] = table.attrs["issues"]
+    [issue] = raw.issues
     assert issue.row == 2 and "Felder" in issue.reason
     assert not plan(path).accepted
 

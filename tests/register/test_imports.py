@@ -17,7 +17,7 @@ from shapely.geometry import Point, Polygon
 
 from geo import settings
 from geo.errors import InputError
-from geo.register.imports import ImportPlan, ImportReport, RowIssue, plan_import, read_table
+from geo.register.imports import ImportPlan, ImportReport, RowIssue, plan_import, read, read_table
 from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS
 
 TODAY = date(2025, 6, 30)
@@ -255,9 +255,10 @@ def test_geopackage_in_metric_crs_is_reprojected_and_polygons_give_a_point(tmp_p
     x, y = frame.geometry.iloc[0].x, frame.geometry.iloc[0].y
     frame.loc[0, "geometry"] = Polygon([(x - 5, y - 5), (x + 5, y - 5), (x + 5, y + 5), (x - 5, y + 5)])
     frame.to_file(path, driver="GPKG")
-    table = read_table(path)
+    raw = read(path)
+    table = raw.frame
     assert table["lon"].round(5).tolist() == [round(EISENBAHN_66[0], 5), round(TORGAUER_80[0], 5)]
-    notes = " ".join(table.attrs["notes"])
+    notes = " ".join(raw.notes)
     assert "EPSG:4326" in notes and "keine Punkte" in notes
 
 
@@ -352,9 +353,9 @@ def test_file_content_must_match_extension(tmp_path):
 def test_ragged_csv_names_the_line(tmp_path):
     # a row that does not fit the header is reported at its line and not read (issue "Trust")
     path = write_csv(tmp_path, "Straße;Hausnummer\nA;1\nB;2;3;4\n")
-    table = read_table(path)
-    assert table["_row"].tolist() == [2]
-    [issue] = table.attrs["issues"]
+    raw = read(path)
+    assert raw.frame["_row"].tolist() == [2]
+    [issue] = raw.issues
     assert issue.row == 3 and "die Zeile hat 4 Felder, die Kopfzeile aber 2" in issue.reason
 
 

@@ -1,44 +1,50 @@
-"""Column names, value vocabularies and text normalisation for imports.
+"""Column vocabulary of imports: which file column is which field, and the words of each field.
 
-Private helper of :mod:`geo.register.imports`. Everything here is plain data or a
+The mapping stage (:func:`map_columns`) assigns the columns of a
+:class:`~geo.register.imports._table.RawTable` to target fields by their
+names (:data:`COLUMN_ALIASES`) and hands on a :class:`MappedTable`. The value
+vocabularies (status, yes/no, confidence, position, use class) and their
+German help texts for messages are here too. Everything is plain data or a
 small, vectorised function; nothing reads files.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.errors import InputError
+from geo.register.imports._table import RawTable, as_text
+from geo.register.imports._values import normalise_word
+from geo.register.imports.report import RowIssue, file_issue
+from geo.text import clean_text, column_key, map_unique
+
+#: Unit attributes an import may set or change (besides the location).
+UNIT_ATTRIBUTES: tuple[str, ...] = (
+    "street",
+    "housenumber",
+    "postcode",
+    "address_note",
+    "position",
+    "floor_area_m2",
+    "use_class",
+    "owner_name",
+    "contact_person",
+    "contact_phone",
+    "contact_email",
+)
+
+#: Column label given to a column whose header cell is empty.
+UNNAMED = "Spalte {} (ohne Überschrift)"
+UNNAMED_RE = re.compile(r"Spalte \d+ \(ohne Überschrift\)")
+
 # -- column names ----------------------------------------------------------------
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
-
-def normalise_name(name: object) -> str:
-    """Normalise a column name for alias matching.
-
-    Parameters
-    ----------
-    name
-        A column label as found in the file.
-
-    Returns
-    -------
-    str
-        The label casefolded, with umlauts and ß spelt out and every
-        character that is not a letter or digit removed (``"Hausnr."`` ->
-        ``"hausnr"``, ``"E-Mail"`` -> ``"email"``, ``"Fläche m²"`` ->
-        ``"flaechem2"``).
-    """
-    text = unicodedata.normalize("NFKC", str(name)).strip().lower().translate(_UMLAUTS)
-    text = text.casefold()
-    return "".join(ch for ch in text if ch.isalnum())
-
-
-#: Target field -> accepted column names (normalised with :func:`normalise_name`).
+#: Target field -> accepted column names (normalised with :func:`geo.text.column_key`).
 #: Order matters only for the error message listing them.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "unit_id": ("unit_id", "id", "nr", "nr.", "einheit", "einheit_id", "einheitid", "objekt_id"),
@@ -137,13 +143,13 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 _ALIAS_LOOKUP: dict[str, str] = {
-    normalise_name(alias): field for field, aliases in COLUMN_ALIASES.items() for alias in aliases
+    column_key(alias): field for field, aliases in COLUMN_ALIASES.items() for alias in aliases
 }
 
 
 def field_of(name: object) -> str | None:
     """Target field a column name stands for, or None."""
-    return _ALIAS_LOOKUP.get(normalise_name(name))
+    return _ALIAS_LOOKUP.get(column_key(name))
 
 
 def match_columns(
@@ -175,7 +181,7 @@ def match_columns(
         label = str(col)
         if label.startswith("_"):
             continue
-        field = _ALIAS_LOOKUP.get(normalise_name(label))
+        field = _ALIAS_LOOKUP.get(column_key(label))
         if field is None:
             ignored.append(label)
         elif field in mapping:
@@ -277,12 +283,6 @@ USE_CLASS_HELP = (
 )
 
 
-def normalise_word(values: pd.Series) -> pd.Series:
-    """Normalise vocabulary words: casefold, trim, ``_`` as space, single spaces."""
-    out = values.str.casefold().str.replace("_", " ", regex=False)
-    return out.str.replace(r"\s+", " ", regex=True).str.strip()
-
-
 def lookup(values: pd.Series, words: dict[str, str]) -> pd.Series:
     """Map vocabulary words to values; NaN where empty or unknown."""
     return map_unique(values, lambda u: normalise_word(u).map(words))
@@ -313,185 +313,128 @@ def use_class_words() -> dict[str, str]:
     return words
 
 
-# -- vectorised helpers ----------------------------------------------------------
+def header_names(labels: list[str], name: str) -> list[str]:
+    """Column labels from header cells: empty ones named by position, repeated ones numbered.
 
-
-def map_unique(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply a vectorised function to the distinct non-null values only.
-
-    Parameters
-    ----------
-    values
-        Input values (missing values stay missing).
-    func
-        Takes a Series of distinct values (default index) and returns a Series
-        of the same length and order.
-
-    Returns
-    -------
-    pandas.Series
-        Result aligned with ``values``; missing where ``values`` is missing.
+    Raises
+    ------
+    geo.errors.InputError
+        If a label that names a field (e.g. ``Status``) appears twice: which
+        column holds the values is unclear.
     """
-    codes, uniques = pd.factorize(values)
-    mapped = func(pd.Series(uniques)).reset_index(drop=True)
-    result = mapped.reindex(codes)
-    result.index = values.index
-    return result
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        if not label:
+            names.append(UNNAMED.format(index + 1))
+        elif label not in seen:
+            seen[label] = index
+            names.append(label)
+        elif field_of(label) is not None:
+            raise InputError(
+                f"Die Spalte '{label}' kommt in '{name}' zweimal vor (Spalten {seen[label] + 1} und "
+                f"{index + 1}); unklar, welche gilt. Bitte eine der beiden umbenennen oder löschen."
+            )
+        else:
+            names.append(f"{label} ({sum(1 for other in labels[:index] if other == label) + 1})")
+    return names
 
 
-def clean_text(values: pd.Series) -> pd.Series:
-    """Strip text, collapse inner whitespace; empty becomes NaN (``str`` dtype)."""
-
-    def _clean(u: pd.Series) -> pd.Series:
-        out = u.astype("str").str.replace(r"[\s\u00a0\u00ad]+", " ", regex=True).str.strip()
-        return out.mask(out == "")
-
-    return map_unique(values, _clean).astype("str")
+# -- the mapping stage -------------------------------------------------------------
 
 
-def text_key(values: pd.Series) -> pd.Series:
-    """Comparison key for names: casefolded, single spaces, ``""`` for missing."""
-    out = map_unique(values, lambda u: clean_text(u).str.casefold())
-    return out.fillna("").astype("str")
+@dataclass(frozen=True)
+class MappedTable:
+    """A raw table whose columns are assigned to target fields.
 
-
-# -- addresses -------------------------------------------------------------------
-
-_ADDRESS_RE = (
-    r"^(?P<street>.*?\D)[\s,]*"
-    r"(?P<hnr>\d+\s*[a-zA-Z]?(?:\s*[-\u2013\u2014/]\s*\d+\s*[a-zA-Z]?)*)"
-    r"(?:\s*,?\s*(?P<postcode>\d{5})(?:\s+(?P<city>\D.*))?)?\s*$"
-)
-_STR_SUFFIX_ATTACHED = r"(?<=[^\W\d_])(?P<s>[sS])tr\.?(?=\s|$)"
-_STR_SUFFIX_WORD = r"(?<![^\W\d_])(?P<s>[sS])tr\.?(?=\s|$)"
-
-
-def split_address(values: pd.Series) -> pd.DataFrame:
-    """Split combined addresses into street, house number and postcode.
-
-    Parameters
+    Attributes
     ----------
-    values
-        Text like ``"Eisenbahnstraße 66"``, ``"Torgauer Str.  74c"``,
-        ``"Meißner Straße 44\u201354"`` or ``"Elisabethstraße 7 04315 Leipzig"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``street``, ``housenumber`` and ``postcode``. Without a
-        number at the end the whole text is the street and the house number
-        is missing.
+    frame
+        The raw values (see :class:`~geo.register.imports._table.RawTable`),
+        indexed by row position ``0 .. n-1``; ``_row`` is the row number the
+        user sees.
+    mapping
+        Target field -> column label in the file.
+    name
+        The file's name, for messages.
+    notes
+        German notes on the columns (recognised, ignored, doubled).
+    file_issues
+        Problems of the whole file (a coordinate column without its partner).
     """
 
-    def _split(u: pd.Series) -> pd.DataFrame:
-        text = clean_text(u)
-        parts = text.str.extract(_ADDRESS_RE)
-        street = parts["street"].str.rstrip(" ,").where(parts["hnr"].notna(), text)
-        return pd.DataFrame(
-            {
-                "street": street.astype("str"),
-                "housenumber": parts["hnr"].str.strip().astype("str"),
-                "postcode": parts["postcode"].astype("str"),
-            }
+    frame: pd.DataFrame
+    mapping: Mapping[str, str]
+    name: str
+    notes: tuple[str, ...] = ()
+    file_issues: tuple[RowIssue, ...] = ()
+
+    @property
+    def rows(self) -> pd.Series:
+        """Row number the user sees, by position."""
+        return self.frame["_row"]
+
+    def column(self, fld: str) -> pd.Series | None:
+        """The cleaned values of field ``fld`` (:func:`clean_text`; floats as they are), or None."""
+        col = self.mapping.get(fld)
+        if col is None:
+            return None
+        values = self.frame[col]
+        if values.dtype.kind == "f":
+            return values
+        return clean_text(values)
+
+    def raw_text(self, fld: str) -> pd.Series:
+        """The values of field ``fld`` as the file has them, as text (for messages)."""
+        values = self.frame[self.mapping[fld]]
+        if values.dtype.kind == "f":
+            return as_text(values)
+        return values.astype("str")
+
+
+def map_columns(table: RawTable) -> MappedTable:
+    """Assign the columns of ``table`` to target fields (stage 2 of an import).
+
+    Raises
+    ------
+    geo.errors.InputError
+        If no column names the units (neither a number nor a street or address).
+    """
+    frame = table.frame.reset_index(drop=True)
+    mapping, ignored, doubled = match_columns(frame.columns)
+    notes: list[str] = []
+    issues: list[RowIssue] = []
+    if not ({"unit_id", "street", "address"} & set(mapping)):
+        found = ", ".join(f"'{c}'" for c in frame.columns if c != "_row")
+        raise InputError(
+            f"In '{table.name}' fehlt eine Spalte, die die Einheiten benennt: weder "
+            "Nr./unit_id noch Straße/Adresse gefunden. Gefundene Spalten: "
+            f"{found}. Bitte eine Spalte 'Nr.' (Einheiten-Nr.) oder 'Straße' und 'Hausnummer' "
+            "(oder 'Adresse') ergänzen."
         )
-
-    codes, uniques = pd.factorize(values)
-    parts = _split(pd.Series(uniques, dtype="str")).reindex(codes)
-    parts.index = values.index
-    return parts
-
-
-def tidy_street(values: pd.Series) -> pd.Series:
-    """Street for storage: single spaces, ``Str.``/``str`` written out as ``Straße``."""
-
-    def _tidy(u: pd.Series) -> pd.Series:
-        text = clean_text(u)
-        text = text.str.replace(_STR_SUFFIX_ATTACHED, lambda m: m.group("s") + "traße", regex=True)
-        return text.str.replace(_STR_SUFFIX_WORD, lambda m: m.group("s") + "traße", regex=True)
-
-    return map_unique(values, _tidy).astype("str")
-
-
-def street_key(values: pd.Series) -> pd.Series:
-    """Comparison key of a street (``""`` for missing).
-
-    Casefolded, ß as ss and umlauts spelt out, ``str.``/``str`` suffix as
-    ``strasse``, hyphens and runs of spaces as one space.
-    """
-
-    def _key(u: pd.Series) -> pd.Series:
-        text = tidy_street(u).str.casefold().str.translate(_UMLAUTS)
-        text = text.str.replace(r"[-\u2010\u2011\u2013\u2014]", " ", regex=True)
-        text = text.str.replace(".", " ", regex=False)
-        return text.str.replace(r"\s+", " ", regex=True).str.strip()
-
-    return map_unique(values, _key).fillna("").astype("str")
-
-
-def housenumber_key(values: pd.Series) -> pd.Series:
-    """Comparison key of a house number: lowercase, no spaces, ranges with ``-``."""
-
-    def _key(u: pd.Series) -> pd.Series:
-        text = u.astype("str").str.casefold().str.replace(r"\s+", "", regex=True)
-        return text.str.replace(r"[\u2010\u2011\u2013\u2014/]", "-", regex=True)
-
-    return map_unique(values, _key).fillna("").astype("str")
-
-
-def tidy_housenumber(values: pd.Series) -> pd.Series:
-    """House number for storage: no inner spaces, ``\u2013`` as ``-``."""
-    return map_unique(
-        values,
-        lambda u: (
-            clean_text(u)
-            .str.replace(r"\s+", "", regex=True)
-            .str.replace(r"[\u2010\u2011\u2013\u2014]", "-", regex=True)
-        ),
-    ).astype("str")
-
-
-def tidy_postcode(values: pd.Series) -> pd.Series:
-    """Postcode for storage: Excel-lost leading zero restored (``4315`` -> ``04315``)."""
-
-    def _tidy(u: pd.Series) -> pd.Series:
-        text = clean_text(u).str.replace(r"\.0$", "", regex=True)
-        return text.where(~text.str.fullmatch(r"\d{4}").fillna(False).astype(bool), "0" + text)
-
-    return map_unique(values, _tidy).astype("str")
-
-
-# -- numbers ---------------------------------------------------------------------
-
-
-def parse_number(values: pd.Series, *, area: bool = False) -> pd.Series:
-    """Parse numbers written the German or the English way.
-
-    Parameters
-    ----------
-    values
-        Text (``"12,5"``, ``"1.200,5"``, ``"85.5"``) or numbers.
-    area
-        Read as an area: accept a unit after the number (``"85 m²"``,
-        ``"85 qm"``) and dots as thousands separators (``"1.200"``).
-
-    Returns
-    -------
-    pandas.Series
-        Float values; NaN where empty or not a number.
-    """
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("float64")
-
-    def _parse(u: pd.Series) -> pd.Series:
-        text = u.astype("str").str.replace(r"[\s\u00a0]+", "", regex=True)
-        if area:
-            text = text.str.replace(r"(?i)(m²|m2|qm)$", "", regex=True)
-        has_comma = text.str.contains(",", regex=False)
-        german = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        text = text.where(~has_comma, german)
-        if area:
-            thousands = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+") & ~has_comma
-            text = text.where(~thousands, text.str.replace(".", "", regex=False))
-        return pd.to_numeric(text, errors="coerce").astype("float64")
-
-    return map_unique(values, _parse).astype("float64")
+    used = ", ".join(f"'{col}' → {FIELD_LABELS[fld]}" for fld, col in mapping.items())
+    notes.append(f"Erkannte Spalten: {used}.")
+    if "unit_id" in mapping and "street" in mapping and not {"housenumber", "address"} & set(mapping):
+        notes.append(
+            f"Spalte '{mapping['unit_id']}' wird als Einheiten-Nr. gelesen, nicht als "
+            "Hausnummer. Steht darin die Hausnummer, bitte die Spalte in 'Hausnr.' umbenennen."
+        )
+    if ignored:
+        notes.append("Nicht verwendete Spalten: " + ", ".join(f"'{c}'" for c in ignored) + ".")
+    for col, used_col in doubled:
+        fld = field_of(col)  # a doubled column always stands for a field
+        label = FIELD_LABELS[fld] if fld is not None else used_col
+        notes.append(f"Spalte '{col}' nicht verwendet: '{used_col}' liefert schon {label}.")
+    for a, b in (("lon", "lat"), ("x", "y")):
+        if (a in mapping) != (b in mapping):
+            have, miss = (a, b) if a in mapping else (b, a)
+            issues.append(
+                file_issue(
+                    f"Spalte '{mapping[have]}' ({FIELD_LABELS[have]}) gefunden, aber keine "
+                    f"Spalte für {FIELD_LABELS[miss]}. Bitte beide Koordinatenspalten angeben."
+                )
+            )
+            del mapping[have]
+    return MappedTable(
+        frame=frame, mapping=mapping, name=table.name, notes=tuple(notes), file_issues=tuple(issues)
+    )

@@ -29,6 +29,23 @@ class SchemaVersionError(StoreError):
     """The store was written by a different schema version of this tool."""
 
 
+class StoreConflict(StoreError):
+    """A write was made on an older version of the store: someone else wrote meanwhile; nothing was written.
+
+    Parameters
+    ----------
+    version
+        The store's version when the write was tried.
+    expected
+        The version the write was made on.
+    """
+
+    def __init__(self, message: str, *, version: int, expected: int) -> None:
+        super().__init__(message)
+        self.version = version
+        self.expected = expected
+
+
 class ImportRejected(InputError):
     """An import was refused; nothing was written.
 

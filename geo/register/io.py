@@ -11,6 +11,7 @@ the public version by default (only the columns on the whitelists of
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -21,9 +22,11 @@ import pyogrio
 
 from geo import settings
 from geo._files import atomic_output, internal_path, temp_path, write_csv, write_xlsx
+from geo.dates import german_date, implausible_reason
 from geo.errors import ImportRejected, InputError, StoreError
+from geo.formats import field_text, is_missing
 from geo.places.areas import approximate_boundaries, assign_areas
-from geo.register.history import Register
+from geo.register.history import HISTORY_ORDER, Register, superseded
 from geo.register.imports import ImportReport, plan_import
 from geo.register.model import public_frame, wants_internal
 from geo.register.stats import status_at
@@ -98,7 +101,7 @@ def import_file(
     if register.meta.get("demo") == "true":  # checked again by the store when writing
         raise InputError(demo_import_refusal(str(getattr(opened, "location", target))))
     plan = plan_import(
-        path,
+        Path(path),
         units=register.units,
         observations=register.observations,
         as_of=as_of,
@@ -178,12 +181,11 @@ def export_history(
     Public by default (:func:`geo.register.model.public_frame`); ``internal=True`` keeps every column.
     """
     internal = wants_internal(internal, public)
-    superseded = set(register.observations["supersedes"].dropna().astype(int))
     obs = register.observations.assign(
-        superseded=register.observations["obs_id"].isin(superseded),
+        superseded=superseded(register.observations),
         observed_on=register.observations["observed_on"].dt.date,
     )
-    obs = obs.sort_values(["unit_id", "observed_on", "recorded_at", "obs_id"]).reset_index(drop=True)
+    obs = obs.sort_values(["unit_id", *HISTORY_ORDER]).reset_index(drop=True)
     return obs if internal else public_frame(obs)
 
 
@@ -323,11 +325,30 @@ def export_units(
     return out
 
 
-def replace_boundaries(store: Store, boundaries: gpd.GeoDataFrame) -> dict[str, int]:
+@dataclass(frozen=True)
+class AreaReassignment:
+    """Units counted after new Ortsteil boundaries (:func:`replace_boundaries`).
+
+    Attributes
+    ----------
+    assigned
+        Units inside an Ortsteil.
+    unassigned
+        Units outside every Ortsteil.
+    changed
+        Units whose Ortsteil changed.
+    """
+
+    assigned: int
+    unassigned: int
+    changed: int
+
+
+def replace_boundaries(store: Store, boundaries: gpd.GeoDataFrame) -> AreaReassignment:
     """Store new Ortsteil boundaries and re-derive every unit's Ortsteil and quarter.
 
-    Returns counts: ``assigned`` (inside an Ortsteil), ``unassigned`` and
-    ``changed`` (units whose Ortsteil changed).
+    Returns the units assigned to an Ortsteil, outside every Ortsteil, and
+    with a changed Ortsteil (:class:`AreaReassignment`).
     """
     register = store.read()
     assigned = assign_areas(register.units, boundaries)
@@ -340,11 +361,11 @@ def replace_boundaries(store: Store, boundaries: gpd.GeoDataFrame) -> dict[str, 
         )
     )
     inside = int(assigned["ortsteil"].notna().sum())
-    return {
-        "assigned": inside,
-        "unassigned": len(assigned) - inside,
-        "changed": int((before != after).sum()),
-    }
+    return AreaReassignment(
+        assigned=inside,
+        unassigned=len(assigned) - inside,
+        changed=int((before != after).sum()),
+    )
 
 
 def build_demo_store(path: str | os.PathLike[str], *, seed: int = 2015) -> Path:
@@ -398,22 +419,25 @@ def record_observation(
     supersedes: int | None = None,
     recorded_by: str | None = None,
     today: date | None = None,
+    expected_version: int | None = None,
 ) -> int:
     """Append one observation (e.g. after a visit) and return its ``obs_id``.
 
     Text fields (business, sector, source, note, recorded by) are stripped;
     missing values (None, NaN) and blank text are stored as missing, never as
-    the text "nan".
+    the text "nan". ``expected_version``: the store version the observation was
+    made on (:meth:`geo.register.store.Store.version`, e.g. when the form was shown).
 
     Raises
     ------
+    StoreConflict
+        The store is no longer at ``expected_version``; nothing was written.
     InputError
         Unknown unit or status, a missing date, a date in the future or before
         :data:`geo.settings.earliest_date`, a text longer than
         :data:`geo.settings.max_field_chars`, or ``supersedes`` naming an
         observation of another unit.
     """
-    from geo.outputs.tables import field_text, is_missing
     from geo.register.model import CONFIDENCE_LABELS, STATUSES
 
     today = today or date.today()
@@ -426,14 +450,11 @@ def record_observation(
     if is_missing(observed_on):
         raise InputError("Datum der Beobachtung fehlt; bitte ein Datum angeben.")
     observed_on = pd.Timestamp(observed_on).date()
-    shown = f"{observed_on.day:02d}.{observed_on.month:02d}.{observed_on.year:04d}"
-    if observed_on > today:
-        raise InputError(f"Datum {shown} liegt in der Zukunft (heute ist {today:%d.%m.%Y}).")
-    earliest = settings.earliest_date
-    if observed_on < earliest:
+    reason = implausible_reason(observed_on, today=today)
+    if reason is not None:
         raise InputError(
-            f"Datum {shown} liegt vor dem frühesten plausiblen Datum {earliest:%d.%m.%Y} – vermutlich ein "
-            "Tippfehler; bitte das Datum prüfen (frühestes Datum: geo.settings.earliest_date, QM_EARLIEST_DATE)."
+            f"Datum {german_date(observed_on)} {reason}; bitte das Datum prüfen (erlaubt bis heute, "
+            "frühestes Datum: geo.settings.earliest_date, QM_EARLIEST_DATE)."
         )
     texts = {
         name: field_text(value, label=label)
@@ -465,5 +486,5 @@ def record_observation(
         "supersedes": supersedes,
         "recorded_by": texts["recorded_by"],
     }
-    result = store.write(ChangeSet(observations=pd.DataFrame([row])))
+    result = store.write(ChangeSet(observations=pd.DataFrame([row])), expected_version=expected_version)
     return result.obs_ids[0]

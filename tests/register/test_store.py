@@ -10,8 +10,7 @@ import pyogrio
 import pytest
 
 from geo.errors import SchemaVersionError, StoreError
-from geo.register import _gpkg
-from geo.register.store import SCHEMA_VERSION, ChangeSet, GeoPackageStore, open_store
+from geo.register.store import SCHEMA_VERSION, ChangeSet, GeoPackageStore, _gpkg, open_store
 from tests.conftest import make_observations, make_units
 
 

@@ -138,7 +138,7 @@ def test_reading_without_a_store_uses_the_demo_copy_and_says_so(user_dirs, capsy
 def test_working_copies_and_caches_live_outside_the_source_tree(monkeypatch, tmp_path):
     import platformdirs
 
-    from geo.osm import download as osm
+    from geo.osm._cache import _cache_dir
 
     for name in ("QM_DATA_DIR", "QM_CACHE_DIR", "QM_OSM_CACHE"):
         monkeypatch.delenv(name, raising=False)
@@ -147,9 +147,9 @@ def test_working_copies_and_caches_live_outside_the_source_tree(monkeypatch, tmp
     for path in (settings.demo_work_path(), settings.osm_cache_folder()):
         assert not path.is_relative_to(ROOT)
     monkeypatch.setenv("QM_CACHE_DIR", str(tmp_path / "c"))
-    assert osm._cache_dir() == tmp_path / "c" / "osm"  # one home, resolved when used
+    assert _cache_dir() == tmp_path / "c" / "osm"  # one home, resolved when used
     monkeypatch.setenv("QM_OSM_CACHE", str(tmp_path / "o"))
-    assert osm._cache_dir() == settings.osm_cache_folder() == tmp_path / "o"
+    assert _cache_dir() == settings.osm_cache_folder() == tmp_path / "o"
 
 
 def test_import_into_a_demo_store_is_refused(demo_copy, csv_file, capsys):

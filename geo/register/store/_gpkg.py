@@ -133,4 +133,5 @@ def decode(blobs: Sequence[bytes | None]) -> np.ndarray:
             raise ValueError("not a GeoPackage geometry blob")
         envelope = (blob[3] >> 1) & 0x07
         wkb.append(bytes(blob[8 + _ENVELOPE_BYTES[envelope] :]))
-    return shapely.from_wkb(np.asarray(wkb, dtype=object))
+    geoms: np.ndarray = shapely.from_wkb(np.asarray(wkb, dtype=object))
+    return geoms

@@ -100,7 +100,7 @@ def main() -> int:
         print(f"{'':<46} {both.pages} Seiten, {size / 1e6:.1f} MB")
         timed(
             "XLSX Kennzahlen",
-            lambda: figures.period_figures_xlsx(
+            lambda: report.period_figures_xlsx(
                 register, quarter=quarter, start=start, end=end, out=io.BytesIO(), public=False
             ),
             results,

@@ -30,11 +30,14 @@ import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from branca.element import Element
 from folium.elements import JSCSSMixin
 
 from geo.errors import QuartiersmonitorError
+
+_E = TypeVar("_E", bound=Element)
 
 #: Asset names folium adds by default that the app's maps do not need.
 DROPPED_ASSETS: frozenset[str] = frozenset(
@@ -109,7 +112,7 @@ def walk(element: Element) -> Iterator[Element]:
         yield from walk(child)
 
 
-def inline_assets(element: Element) -> Element:
+def inline_assets(element: _E) -> _E:
     """Replace the CDN assets of ``element`` and its descendants by ``data:`` URIs.
 
     Sets ``default_js``/``default_css`` as instance attributes (the class
@@ -239,7 +242,7 @@ def write_static_assets(folder: str | Path) -> None:
                 os.unlink(tmp)  # already gone after a successful replace
 
 
-def link_assets(element: Element, *, base_url: str) -> Element:
+def link_assets(element: _E, *, base_url: str) -> _E:
     """Like :func:`inline_assets`, but link each asset as ``base_url + static_name(url)``.
 
     ``base_url`` is where :func:`write_static_assets` put the files, as the
@@ -261,7 +264,7 @@ def link_assets(element: Element, *, base_url: str) -> Element:
     return element
 
 
-def apply_assets(element: Element, assets: str = "inline", base_url: str | None = None) -> Element:
+def apply_assets(element: _E, assets: str = "inline", base_url: str | None = None) -> _E:
     """:func:`inline_assets` (``assets="inline"``) or :func:`link_assets` (``"linked"``, needs ``base_url``)."""
     if assets == "inline":
         return inline_assets(element)

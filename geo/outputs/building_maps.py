@@ -1,4 +1,4 @@
-"""Maps, charts and tables of the building-stock development (OSM building snapshots).
+"""Maps of the building-stock development (OSM building snapshots), and the analysis the app caches.
 
 Built on :mod:`geo.osm.buildings` (the figures) and :mod:`geo.outputs.maps` (base maps,
 boundaries, legend, escaping, offline assets):
@@ -12,36 +12,32 @@ boundaries, legend, escaping, offline assets):
   (about 1 m, EPSG:25833), sent as integer micro-degrees with delta coding,
   and drawn in the browser; with many buildings only their centres are drawn.
   Every text from OSM (tag values, ids, names) is HTML-escaped here;
-* :func:`stock_chart`, :func:`change_chart` (altair) and
-  :func:`figures_table`, :func:`figures_csv`, :func:`figures_xlsx` with German
-  labels and number formats.
+* charts and tables of the figures are in :mod:`geo.outputs.building_figures`.
 
 Show :data:`geo.osm.buildings.CAVEAT` with everything made here.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import altair as alt
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 from folium.map import Layer
 from folium.template import Template
 
 from geo import settings
-from geo.app.views import fmt_int
 from geo.errors import InputError
-from geo.osm import buildings
-from geo.outputs import maps
+from geo.formats import fmt_int
+from geo.osm import buildings, snapshots
+from geo.osm.classify import COMMERCIAL_BUILDING_VALUES
+from geo.outputs import _leaflet, maps
 from geo.outputs._assets import apply_assets
 
 #: Data attribution, shown in the legend of every map and under every figure.
@@ -63,44 +59,6 @@ REMOVED_COLOR = "#3a3a3a"
 #: File name suffixes read as snapshots from a folder.
 SNAPSHOT_SUFFIXES = (".geojson", ".gpkg")
 
-#: German labels of the figure columns (:data:`geo.osm.buildings.STATS_COLUMNS`).
-FIGURE_LABELS: dict[str, str] = {
-    "group": "Ortsteil",
-    "date": "Stichtag",
-    "buildings": "Gebäude",
-    "footprint_m2": "Grundfläche (m²)",
-    "mean_m2": "Ø Grundfläche je Gebäude (m²)",
-    "commercial": "gewerblich genutzt",
-    "added": "neu erfasst",
-    "removed": "entfernt",
-    "changed": "verändert",
-    "geometry_changed": "davon Umriss",
-    "use_changed": "davon Nutzung",
-}
-
-#: Distinct colours for up to 20 Ortsteile (vega's tableau20, dark shades first).
-_GROUP_COLORS = (
-    "#4c78a8", "#f58518", "#54a24b", "#b79a20", "#439894", "#e45756", "#79706e", "#d67195", "#b279a2", "#9e765f",
-    "#9ecae9", "#ffbf79", "#88d27a", "#f2cf5b", "#83bcb6", "#ff9d98", "#bab0ac", "#fcbfd2", "#d6a5c9", "#d8b5a5",
-)  # fmt: skip
-
-#: Measures of :func:`stock_chart` and their German labels.
-MEASURES = {"buildings": "Gebäude", "footprint_m2": "Grundfläche (m²)", "commercial": "gewerblich genutzt"}
-
-#: German number and date formats for altair charts.
-GERMAN_LOCALE: dict[str, Any] = {
-    "number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " €"]},
-    "time": {
-        "dateTime": "%A, der %e. %B %Y, %X", "date": "%d.%m.%Y", "time": "%H:%M:%S",
-        "periods": ["AM", "PM"],
-        "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
-        "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
-        "months": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-                   "Oktober", "November", "Dezember"],
-        "shortMonths": ["Jan", "Feb", "Mrz", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
-    },
-}  # fmt: skip
-
 
 # -- analysis -------------------------------------------------------------------------------
 
@@ -112,11 +70,11 @@ class BuildingAnalysis:
     Attributes
     ----------
     stats
-        :func:`geo.osm.buildings.building_stats` per Ortsteil and date.
+        The table of :func:`geo.osm.buildings.building_stats` per Ortsteil and date.
     changes
         :func:`geo.osm.buildings.building_changes` (all dates), with ``ortsteil``/``quarter``.
     notes
-        German remarks on cleaned data.
+        German remarks on cleaned data (:attr:`geo.osm.buildings.BuildingStats.notes`).
     files
         Number of snapshot files read.
     quarters
@@ -165,7 +123,7 @@ def snapshot_files(folder: str | Path) -> list[Path]:
         raise InputError(f"Ordner mit Gebäude-Schnappschüssen nicht gefunden: {path}")
     files = sorted(
         p for p in path.iterdir()
-        if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES and buildings._YEAR.search(p.name)
+        if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES and snapshots._YEAR.search(p.name)
     )  # fmt: skip
     if not files:
         raise InputError(
@@ -181,18 +139,17 @@ def analyse_snapshots(paths: Iterable[str | Path], boundaries: gpd.GeoDataFrame)
     Raises
     ------
     InputError
-        As :func:`geo.osm.buildings.load_snapshots` and :func:`geo.osm.buildings.building_stats`.
+        As :func:`geo.osm.snapshots.load_snapshots` and :func:`geo.osm.buildings.building_stats`.
     """
     paths = list(paths)
-    snaps = buildings.load_snapshots(paths, tags=())
-    stats = buildings.building_stats(snaps, boundaries)
+    snaps = snapshots.load_snapshots(paths, tags=())
+    stats = buildings.building_stats(snaps, boundaries)  # its notes start with the snapshots' notes
     changes = buildings.building_changes(snaps, boundaries=boundaries)
     quarters = tuple(
         (str(n), str(q)) for n, q in zip(boundaries["name"], boundaries.get("quarter", [None] * len(boundaries)),
                                          strict=False) if isinstance(q, str)
     )  # fmt: skip
-    notes = tuple(dict.fromkeys([*snaps.attrs.get("notes", []), *stats.attrs.get("notes", [])]))
-    return BuildingAnalysis(stats, changes, notes, len(paths), quarters)
+    return BuildingAnalysis(stats.table, changes, stats.notes, len(paths), quarters)
 
 
 # -- map -----------------------------------------------------------------------------------
@@ -273,13 +230,14 @@ def _simplified(frame: gpd.GeoDataFrame, points: bool) -> np.ndarray:
     else:
         simple = metric.simplify(SIMPLIFY_M, preserve_topology=True)
         shapes = simple.where(~simple.is_empty & simple.notna(), metric)
-    return gpd.GeoSeries(shapes, crs=settings.metric_crs).to_crs(settings.storage_crs).to_numpy()
+    geoms: np.ndarray = gpd.GeoSeries(shapes, crs=settings.metric_crs).to_crs(settings.storage_crs).to_numpy()
+    return geoms
 
 
 def _commercial_use(frame: pd.DataFrame) -> pd.Series:
     """Use changes that concern commercial use (flag changed or a commercial ``building`` value)."""
     flag = frame["old_commercial"].fillna(False).to_numpy(bool) != frame["new_commercial"].fillna(False).to_numpy(bool)
-    values = buildings.COMMERCIAL_BUILDING_VALUES
+    values = COMMERCIAL_BUILDING_VALUES
     typed = frame["old_building"].isin(values).to_numpy() | frame["new_building"].isin(values).to_numpy()
     return pd.Series(flag | typed, index=frame.index)
 
@@ -346,13 +304,13 @@ def prepare_building_map(
             _encode(_simplified(frame, points), points),
             strict=True,
         )
-        return maps._compact_json([list(r) for r in data])
+        return _leaflet._compact_json([list(r) for r in data])
 
     years = [pd.Timestamp(d) for d in dates]
     jan1 = all(d.month == 1 and d.day == 1 for d in years)
     labels = [str(d.year) if jan1 else d.strftime("%d.%m.%Y") for d in years]
     counts = np.bincount([date_idx[pd.Timestamp(d)] for d in added["date"]], minlength=len(dates))
-    ortsteile, area_labels, quarters = maps._boundary_layers(boundaries)
+    ortsteile, area_labels, quarters = _leaflet._boundary_layers(boundaries)
     shown = pd.concat([added.geometry, use.geometry, removed.geometry])
     bounds = None
     if len(shown):
@@ -365,14 +323,14 @@ def prepare_building_map(
         added=rows(added),
         use=rows(use),
         removed=rows(removed),
-        dates=maps._compact_json([maps._fmt_date(d) for d in years]),
+        dates=_leaflet._compact_json([maps._fmt_date(d) for d in years]),
         colors=tuple(year_colors(len(dates))),
         legend_years=tuple(labels),
         added_counts=tuple(int(c) for c in counts),
         use_count=len(use),
         removed_count=len(removed),
-        tags=maps._compact_json([maps.esc(t) for t in tags]),
-        areas=maps._compact_json([maps.esc(a) for a in areas]),
+        tags=_leaflet._compact_json([maps.esc(t) for t in tags]),
+        areas=_leaflet._compact_json([maps.esc(a) for a in areas]),
         points=points,
         since=str(since),
         use_scope=use_scope,
@@ -425,9 +383,9 @@ class BuildingLayer(Layer):
         self._name = "BuildingLayer"
         self.rows = rows
         self.dates, self.tags, self.areas = data.dates, data.tags, data.areas
-        self.colors = maps._compact_json(list(colors))
-        self.title = maps._compact_json(maps.esc(title))
-        self.cc_labels = maps._compact_json(["", "jetzt gewerblich genutzt", "nicht mehr gewerblich genutzt"])
+        self.colors = _leaflet._compact_json(list(colors))
+        self.title = _leaflet._compact_json(maps.esc(title))
+        self.cc_labels = _leaflet._compact_json(["", "jetzt gewerblich genutzt", "nicht mehr gewerblich genutzt"])
         self.style = style
 
 
@@ -443,16 +401,16 @@ _CSS = """<style>
 def building_legend_html(data: BuildingMapData) -> str:
     """The legend's HTML (all text escaped): years with counts, use changes, removed, attribution."""
     years = "".join(
-        f'<span class="yr"><i class="sq" style="background:{maps.esc(c, quote=True)}"></i>{maps.esc(y)} ({maps._int(n)})</span>'
+        f'<span class="yr"><i class="sq" style="background:{maps.esc(c, quote=True)}"></i>{maps.esc(y)} ({fmt_int(n)})</span>'
         for y, c, n in zip(data.legend_years, data.colors, data.added_counts, strict=True)
         if n
     )
     scope = "gewerblich" if data.use_scope == "commercial" else "alle"
     out = (
-        f"<div><b>Neu erfasst seit {maps.esc(data.since)} ({maps._int(data.added_count)})</b></div>"
+        f"<div><b>Neu erfasst seit {maps.esc(data.since)} ({fmt_int(data.added_count)})</b></div>"
         + (f"<div>{years}</div>" if years else "")
-        + f'<div><i class="use"></i>Nutzung geändert ({scope}) ({maps._int(data.use_count)})</div>'
-        + f'<div><i class="rem"></i>entfernt ({maps._int(data.removed_count)})</div>'
+        + f'<div><i class="use"></i>Nutzung geändert ({scope}) ({fmt_int(data.use_count)})</div>'
+        + f'<div><i class="rem"></i>entfernt ({fmt_int(data.removed_count)})</div>'
     )
     if data.points:
         out += "<small>Viele Gebäude: als Mittelpunkte gezeigt – Zeitraum verkürzen oder Gebiet wählen für Umrisse.</small>"
@@ -475,7 +433,7 @@ def render_building_map(
         basemap = "osm"
     m = maps.new_map(height=height)
     maps.MetricScale().add_to(m)  # metres only, as on the other maps
-    m.get_root().header.add_child(Element(maps._CSS + _CSS), name="qm_css")
+    _leaflet.add_to_head(m, _leaflet._CSS + _CSS, name="qm_css")
     for key, label in maps.BASEMAPS.items():
         if key == "none":
             folium.FeatureGroup(name=label, overlay=False, show=basemap == key).add_to(m)
@@ -490,16 +448,16 @@ def render_building_map(
             style={"color": "#555555", "weight": 1.5, "dashArray": "5 4", "fillOpacity": 0.03},
         ).add_to(m)  # fmt: skip
     BuildingLayer(
-        data, data.removed, name=f"entfernt ({maps._int(data.removed_count)})", title="entfernt",
+        data, data.removed, name=f"entfernt ({fmt_int(data.removed_count)})", title="entfernt",
         colors=["#bbbbbb"], style={"color": REMOVED_COLOR, "weight": 1.5, "dashArray": "3 3", "fillOpacity": 0.45},
     ).add_to(m)  # fmt: skip
     BuildingLayer(
-        data, data.added, name=f"neu erfasst seit {data.since} ({maps._int(data.added_count)})",
+        data, data.added, name=f"neu erfasst seit {data.since} ({fmt_int(data.added_count)})",
         title="neu erfasst", colors=data.colors,
         style={"weight": 1, "opacity": 0.9, "fillOpacity": 0.75, "radius": 4},
     ).add_to(m)  # fmt: skip
     BuildingLayer(
-        data, data.use, name=f"Nutzung geändert ({maps._int(data.use_count)})", title="Nutzung geändert",
+        data, data.use, name=f"Nutzung geändert ({fmt_int(data.use_count)})", title="Nutzung geändert",
         colors=[USE_COLOR], style={"color": USE_COLOR, "weight": 2, "fillOpacity": 0.2, "radius": 7},
     ).add_to(m)  # fmt: skip
     maps.Legend(building_legend_html(data)).add_to(m)
@@ -513,151 +471,3 @@ def render_building_map(
 def building_map(changes: gpd.GeoDataFrame, *, basemap: str = "osm", **options: Any) -> folium.Map:
     """:func:`prepare_building_map` and :func:`render_building_map` in one step."""
     return render_building_map(prepare_building_map(changes, **options), basemap=basemap)
-
-
-# -- charts and tables -------------------------------------------------------------------------
-
-
-def german(chart: alt.Chart) -> alt.Chart:
-    """``chart`` with German number and date formats (thousands ``.``, decimal ``,``)."""
-    return chart.configure(locale=GERMAN_LOCALE)
-
-
-def group_colors(groups: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Domain and colours of the groups: up to 20 distinct colours, buildings outside every Ortsteil grey and last."""
-    named = [g for g in dict.fromkeys(groups) if g != settings.unassigned_label]
-    domain = named + ([settings.unassigned_label] if settings.unassigned_label in groups else [])
-    colors = [_GROUP_COLORS[i % len(_GROUP_COLORS)] for i in range(len(named))]
-    return domain, colors + ["#9e9e9e"] * (len(domain) - len(named))
-
-
-def stock_chart(stats: pd.DataFrame, *, measure: str = "buildings", height: int | None = None) -> alt.Chart:
-    """One line per Ortsteil over the snapshot years: ``buildings``, ``footprint_m2`` or ``commercial``.
-
-    The default height leaves room for one legend row per Ortsteil (Streamlit fits legend and plot into it).
-    """
-    label = MEASURES[measure]
-    data = pd.DataFrame(
-        {
-            "Jahr": pd.to_datetime(stats["date"]).dt.year.astype(int),
-            "Ortsteil": stats["group"].astype(str),
-            label: stats[measure].astype(float).round(0),
-        }
-    )
-    domain, colors = group_colors(list(data["Ortsteil"]))
-    chart = (
-        alt.Chart(data)
-        .mark_line(point=alt.OverlayMarkDef(size=18))
-        .encode(
-            x=alt.X("Jahr:O", title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y(f"{label}:Q", title=label, axis=alt.Axis(format=",.0f")),
-            color=alt.Color(
-                "Ortsteil:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="right", symbolLimit=0, labelLimit=170),
-            ),  # fmt: skip
-            tooltip=["Ortsteil:N", "Jahr:O", alt.Tooltip(f"{label}:Q", format=",.0f")],
-        )
-        .properties(height=height or max(320, 30 * len(domain) + 40))
-    )
-    return german(chart)
-
-
-def change_frame(stats: pd.DataFrame) -> pd.DataFrame:
-    """Buildings added and removed per snapshot year, summed over the groups (first snapshot left out)."""
-    data = stats.loc[stats["added"].notna()]
-    years = pd.to_datetime(data["date"]).dt.year.astype(int)
-    grouped = data.groupby(years.to_numpy())[["added", "removed"]].sum().astype(int)
-    out = grouped.rename(columns={"added": "neu erfasst", "removed": "entfernt"}).rename_axis("Jahr").reset_index()
-    return out.melt(id_vars="Jahr", var_name="Art", value_name="Gebäude")
-
-
-def change_chart(stats: pd.DataFrame, *, height: int = 300) -> alt.Chart:
-    """Buildings added and removed per snapshot year as grouped bars."""
-    chart = (
-        alt.Chart(change_frame(stats))
-        .mark_bar()
-        .encode(
-            x=alt.X("Jahr:O", title=None, axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("Art:N", sort=["neu erfasst", "entfernt"]),
-            y=alt.Y("Gebäude:Q", title="Gebäude", axis=alt.Axis(format=",.0f")),
-            color=alt.Color(
-                "Art:N", title=None, legend=alt.Legend(orient="bottom"),
-                scale=alt.Scale(domain=["neu erfasst", "entfernt"], range=["#1a9850", "#d73027"]),
-            ),  # fmt: skip
-            tooltip=["Jahr:O", "Art:N", alt.Tooltip("Gebäude:Q", format=",.0f")],
-        )
-        .properties(height=height)
-    )
-    return german(chart)
-
-
-def figures_table(stats: pd.DataFrame) -> pd.DataFrame:
-    """The figures with German column labels (numbers stay numbers; format with :func:`styled`)."""
-    table = stats.loc[:, [c for c in FIGURE_LABELS if c in stats.columns]].copy()
-    table["date"] = pd.to_datetime(table["date"]).dt.date
-    table.insert(
-        table.columns.get_loc("footprint_m2") + 1,
-        "mean_m2",
-        (table["footprint_m2"] / table["buildings"].where(table["buildings"] > 0)).round(1),
-    )
-    table["footprint_m2"] = table["footprint_m2"].round(0).astype("int64")
-    return table.rename(columns=FIGURE_LABELS).reset_index(drop=True)
-
-
-def styled(table: pd.DataFrame) -> tuple[Any, dict[str, Any]]:
-    """:func:`figures_table` for ``st.dataframe``: a Styler and the column configuration.
-
-    Thousands ``.``, decimal comma, dates ``dd.mm.yyyy``. Columns with missing
-    values (the events at the first snapshot) become right-aligned text with
-    ``–``, since Streamlit shows a missing number as "None".
-    """
-    mean = FIGURE_LABELS["mean_m2"]
-    fixed = (FIGURE_LABELS["group"], FIGURE_LABELS["date"], mean)
-    gaps = [c for c in table.columns if c not in fixed and table[c].isna().any()]
-    shown = table.astype({c: object for c in gaps})
-    for col in gaps:
-        shown[col] = [fmt_int(v) for v in table[col]]
-    counts = [c for c in table.columns if c not in (*fixed, *gaps)]
-    styler = (
-        shown.style.format(precision=0, thousands=".", decimal=",", subset=counts)
-        .format(precision=1, thousands=".", decimal=",", na_rep="–", subset=[mean])
-        .format(lambda d: d.strftime("%d.%m.%Y"), subset=[FIGURE_LABELS["date"]])
-    )
-    # a right-aligned text column, as st.column_config.TextColumn(c, alignment="right") makes it
-    config = {c: {"label": c, "alignment": "right", "type_config": {"type": "text"}} for c in gaps}
-    return styler, config
-
-
-def figures_csv(stats: pd.DataFrame) -> bytes:
-    """The figures as CSV for German spreadsheets (``;``, decimal comma, UTF-8 with BOM)."""
-    table = figures_table(stats)
-    table[FIGURE_LABELS["date"]] = pd.to_datetime(table[FIGURE_LABELS["date"]]).dt.strftime("%d.%m.%Y")
-    from geo._files import csv_text  # cells that would run as formulas start with '
-
-    return csv_text(table).encode("utf-8-sig")
-
-
-def figures_xlsx(stats: pd.DataFrame, *, notes: Sequence[str] = ()) -> bytes:
-    """The figures as an Excel workbook: sheet "Gebäudebestand" and a sheet "Hinweis" (caveat, notes)."""
-    table = figures_table(stats)
-    table[FIGURE_LABELS["date"]] = pd.to_datetime(table[FIGURE_LABELS["date"]])
-    info = pd.DataFrame({"Hinweis": [buildings.CAVEAT, f"Daten: {ATTRIBUTION}", *notes]})
-    from geo._files import write_xlsx  # no cell can be a formula
-
-    def layout(sheet: str, _frame: pd.DataFrame, ws: Any) -> None:
-        if sheet == "Hinweis":
-            ws.column_dimensions["A"].width = 120
-            return
-        for idx, col in enumerate(table.columns, start=1):
-            letter = ws.cell(row=1, column=idx).column_letter
-            ws.column_dimensions[letter].width = max(12, len(str(col)) + 2)
-            fmt = "DD.MM.YYYY" if col == FIGURE_LABELS["date"] else (
-                "#,##0.0" if col == FIGURE_LABELS["mean_m2"] else "#,##0")  # fmt: skip
-            if col != FIGURE_LABELS["group"]:
-                for row in range(2, len(table) + 2):
-                    ws.cell(row=row, column=idx).number_format = fmt
-        ws.freeze_panes = "B2"
-
-    buffer = io.BytesIO()
-    write_xlsx({"Gebäudebestand": table, "Hinweis": info}, buffer, format_sheet=layout)
-    return buffer.getvalue()

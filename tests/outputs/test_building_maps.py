@@ -17,8 +17,10 @@ from pyproj import Transformer
 from shapely.geometry import mapping
 
 from geo import settings
-from geo.osm.buildings import CAVEAT, load_snapshots
+from geo.osm.buildings import CAVEAT
+from geo.osm.snapshots import load_snapshots
 from geo.outputs import _assets as assets
+from geo.outputs import building_figures as bf
 from geo.outputs import building_maps as bm
 from geo.places.areas import load_boundaries
 from tests.synthetic import synthetic_store
@@ -61,7 +63,7 @@ def boundaries(tmp_path: Path) -> gpd.GeoDataFrame:
              for n, g in (("Neustadt-Neuschönefeld", west), ("Volkmarsdorf", east))]  # fmt: skip
     path = tmp_path / "ot.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
-    return load_boundaries(path)
+    return load_boundaries(path).frame
 
 
 @pytest.fixture
@@ -205,45 +207,45 @@ def test_footprints_are_simplified_rounded_and_become_points_when_many(analysis,
 
 
 def test_stock_chart_has_one_point_per_ortsteil_and_year(analysis):
-    spec = bm.stock_chart(analysis.stats, measure="buildings").to_dict()
+    spec = bf.stock_chart(analysis.stats, measure="buildings").to_dict()
     values = pd.DataFrame(next(iter(spec["datasets"].values())))
     assert len(values) == 6 and set(values["Jahr"]) == {2014, 2015, 2016}
     got = values.set_index(["Ortsteil", "Jahr"])["Gebäude"]
     assert got[("Volkmarsdorf", 2015)] == 3 and got[("Neustadt-Neuschönefeld", 2016)] == 3
     assert spec["config"]["locale"]["number"]["decimal"] == ","
-    area = pd.DataFrame(next(iter(bm.stock_chart(analysis.stats, measure="footprint_m2").to_dict()["datasets"].values())))
+    area = pd.DataFrame(next(iter(bf.stock_chart(analysis.stats, measure="footprint_m2").to_dict()["datasets"].values())))
     area = area.set_index(["Ortsteil", "Jahr"])["Grundfläche (m²)"]
     assert area[("Volkmarsdorf", 2016)] == pytest.approx(296, abs=1)  # 2 x 100 m² + 96 m² (12 x 8)
 
 
 def test_change_chart_counts_additions_and_removals_per_year(analysis):
-    frame = bm.change_frame(analysis.stats).set_index(["Jahr", "Art"])["Gebäude"]
+    frame = bf.change_frame(analysis.stats).set_index(["Jahr", "Art"])["Gebäude"]
     assert frame.to_dict() == {
         (2015, "neu erfasst"): 1, (2016, "neu erfasst"): 2, (2015, "entfernt"): 0, (2016, "entfernt"): 1,
     }  # fmt: skip
-    spec = bm.change_chart(analysis.stats).to_dict()
+    spec = bf.change_chart(analysis.stats).to_dict()
     assert spec["mark"]["type"] == "bar" and len(next(iter(spec["datasets"].values()))) == 4
 
 
 def test_figures_table_and_downloads_use_german_labels_and_numbers(analysis):
-    table = bm.figures_table(analysis.stats)
+    table = bf.figures_table(analysis.stats)
     assert list(table.columns[:4]) == ["Ortsteil", "Stichtag", "Gebäude", "Grundfläche (m²)"]
     big = analysis.stats.assign(footprint_m2=1234567.0, buildings=1000)
-    styler, columns = bm.styled(bm.figures_table(big))
+    styler, columns = bf.styled(bf.figures_table(big))
     html = styler.to_html()
     assert "1.234.567" in html and "1.234,6" in html and "01.01.2014" in html
     assert "–" in html and "None" not in html and "nan" not in html  # no events at the first snapshot
     assert columns["neu erfasst"]["alignment"] == "right"
-    csv = bm.figures_csv(big).decode("utf-8-sig")
+    csv = bf.figures_csv(big).decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("Ortsteil;Stichtag;Gebäude;")
     assert ";1234567;1234,6;" in csv
-    book = pd.read_excel(io.BytesIO(bm.figures_xlsx(analysis.stats, notes=["Notiz"])), sheet_name=None)
+    book = pd.read_excel(io.BytesIO(bf.figures_xlsx(analysis.stats, notes=["Notiz"])), sheet_name=None)
     assert list(book) == ["Gebäudebestand", "Hinweis"] and len(book["Gebäudebestand"]) == 6
     assert CAVEAT in book["Hinweis"]["Hinweis"].tolist() and "Notiz" in book["Hinweis"]["Hinweis"].tolist()
 
 
 def test_analysis_matches_the_snapshot_loader(analysis, folder):
-    snaps = load_snapshots(sorted(folder.glob("*.geojson")))
+    snaps = load_snapshots(sorted(folder.glob("*.geojson"))).frame
     assert int(analysis.stats["buildings"].sum()) == len(snaps)
 
 

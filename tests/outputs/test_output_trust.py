@@ -30,7 +30,13 @@ from pypdf import PdfReader
 
 from geo import cli
 from geo._files import FORMULA_TRIGGERS, safe_cell, write_csv, write_xlsx
-from geo.app import views
+from geo.app.exchange import export_bytes, figure_for
+from geo.app.figures import longest_vacant_table
+from geo.app.filters import Filters
+from geo.app.mapdata import view_map_data
+from geo.app.units import history_table, unit_details, unit_label
+from geo.app.units import public_frame as app_public_frame
+from geo.cli import report as report_cli
 from geo.osm._synthetic import write_grid_osm
 from geo.outputs import figures as F
 from geo.outputs import maps, report
@@ -184,8 +190,8 @@ def _find_all(text: str, needle: str) -> Iterator[int]:
 
 def _cli_report(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m geo")
-    report.add_cli(parser.add_subparsers(dest="command"))
-    return report.run_cli(parser.parse_args(argv))
+    report_cli.add_cli(parser.add_subparsers(dest="command"))
+    return report_cli.run_cli(parser.parse_args(argv))
 
 
 def public_outputs(path: Path, register: Register, folder: Path) -> dict[str, str]:
@@ -199,7 +205,7 @@ def public_outputs(path: Path, register: Register, folder: Path) -> dict[str, st
         target = folder / f"cli.{fmt}"
         assert cli.main(["export", "--store", str(path), "--out", str(target), "--at", "2025-12-31"]) == 0
         out[f"cli export {fmt}"] = file_text(target)
-        data = views.export_bytes(register, fmt=fmt, at=AT)
+        data = export_bytes(register, fmt=fmt, at=AT)
         if fmt in ("gpkg",):
             (folder / f"app.{fmt}").write_bytes(data)
             out[f"app export {fmt}"] = gpkg_text(folder / f"app.{fmt}")
@@ -211,7 +217,7 @@ def public_outputs(path: Path, register: Register, folder: Path) -> dict[str, st
         report.build_report(register, out=buffer, dpi=60, unit_level=unit_level, **common)
         out[f"report pdf unit_level={unit_level}"] = pdf_text(buffer.getvalue())
         xlsx = io.BytesIO()
-        F.period_figures_xlsx(register, out=xlsx, unit_level=unit_level, **common)
+        report.period_figures_xlsx(register, out=xlsx, unit_level=unit_level, **common)
         out[f"report xlsx unit_level={unit_level}"] = xlsx_text(xlsx.getvalue())
         for name, fig in report.report_figures(register, unit_level=unit_level, **common).items():
             out[f"figure {name} {unit_level} svg"] = svg_text(fig)
@@ -224,16 +230,16 @@ def public_outputs(path: Path, register: Register, folder: Path) -> dict[str, st
     # presentation views (presentation mode: public=True)
     frame = status_at(register, AT)
     for uid in frame["unit_id"]:
-        details = views.unit_details(frame, uid, public=True)
-        out[f"unit panel {uid}"] = " ".join(v for section in details.values() for v in section.values())
-        out[f"history {uid}"] = views.history_table(register, uid, public=True).to_csv()
-        out[f"label {uid}"] = views.unit_label(frame.loc[frame["unit_id"] == uid].iloc[0].to_dict(), public=True)
-    out["longest vacant"] = views.longest_vacant_table(register, at=AT).to_csv()
-    out["public frame"] = views.public_frame(frame).to_csv()
-    data = views.view_map_data(register, views.Filters(at=AT))
+        details = unit_details(frame, uid, public=True)
+        out[f"unit panel {uid}"] = " ".join(details.texts())
+        out[f"history {uid}"] = history_table(register, uid, public=True).to_csv()
+        out[f"label {uid}"] = unit_label(frame.loc[frame["unit_id"] == uid].iloc[0].to_dict(), public=True)
+    out["longest vacant"] = longest_vacant_table(register, at=AT).to_csv()
+    out["public frame"] = app_public_frame(frame).to_csv()
+    data = view_map_data(register, Filters(at=AT))
     out["map html"] = maps.render_map(data, basemap="none").get_root().render()
     for kind in ("rate", "events", "duration", "status_map", "change_map"):
-        out[f"app figure {kind}"] = svg_text(views.figure_for(kind, register, views.Filters(at=AT), start=START))
+        out[f"app figure {kind}"] = svg_text(figure_for(kind, register, Filters(at=AT), start=START))
     return out
 
 
@@ -263,13 +269,13 @@ def test_the_internal_version_asked_for_contains_them(planted, tmp_path: Path) -
                         internal=True)
     texts.append(pdf_text(buffer.getvalue()))
     xlsx = io.BytesIO()
-    F.period_figures_xlsx(register, quarter="Leipziger Osten", start=START, end=END, out=xlsx, internal=True)
+    report.period_figures_xlsx(register, quarter="Leipziger Osten", start=START, end=END, out=xlsx, internal=True)
     texts.append(xlsx_text(xlsx.getvalue()))
     frame = status_at(register, AT)
-    details = views.unit_details(frame, "T-1", public=False)
-    texts.append(" ".join(v for section in details.values() for v in section.values()))
-    texts.append(views.history_table(register, "T-1", public=False).to_csv())
-    texts.append(views.unit_label(frame.iloc[1].to_dict()))
+    details = unit_details(frame, "T-1", public=False)
+    texts.append(" ".join(details.texts()))
+    texts.append(history_table(register, "T-1", public=False).to_csv())
+    texts.append(unit_label(frame.iloc[1].to_dict()))
     everything = squeeze("\n".join(texts))
     for mark in (*UNIT_MARKS.values(), *OBS_MARKS.values()):
         assert squeeze(mark) in everything, mark
@@ -434,10 +440,10 @@ def test_no_csv_or_xlsx_cell_can_run_as_a_formula(poisoned, tmp_path: Path) -> N
         assert numbers and all(c.data_type == "n" for c in numbers)  # numbers stay numbers
         for unit_level in (False, True):
             book = io.BytesIO()
-            F.period_figures_xlsx(register, quarter=None, start=START, end=END, out=book, internal=internal,
+            report.period_figures_xlsx(register, quarter=None, start=START, end=END, out=book, internal=internal,
                                   unit_level=unit_level)
             seen |= {c.value for c in check_xlsx(book.getvalue(), "report xlsx") if isinstance(c.value, str)}
-        seen |= set(check_csv(views.export_bytes(register, fmt="csv", at=AT, internal=internal).decode("utf-8-sig"),
+        seen |= set(check_csv(export_bytes(register, fmt="csv", at=AT, internal=internal).decode("utf-8-sig"),
                               "app csv"))
     assert cli.main(["export", "--store", str(path), "--out", str(tmp_path / "cli.csv"), "--internal"]) == 0
     seen |= set(check_csv((tmp_path / "cli-intern.csv").read_text(encoding="utf-8-sig"), "cli csv"))
@@ -464,16 +470,16 @@ def test_import_validation_report_csv_is_neutralised(tmp_path: Path) -> None:
 
 
 def test_figure_data_tables_are_neutralised() -> None:
-    from geo.outputs import building_maps as bm
+    from geo.outputs import building_figures as bf
 
     table = pd.DataFrame(
         {"group": ["=Ortsteil()", "+Ort"], "date": [pd.Timestamp("2024-01-01")] * 2, "buildings": [10, 12],
          "footprint_m2": [1000.0, 1200.0], "commercial": [2, 3], "added": [0, -1], "removed": [1, 0],
          "changed": [0, 0], "geometry_changed": [0, 0], "use_changed": [0, 0]}
     )
-    cells = check_csv(bm.figures_csv(table).decode("utf-8-sig"), "buildings csv")
+    cells = check_csv(bf.figures_csv(table).decode("utf-8-sig"), "buildings csv")
     assert "'=Ortsteil()" in cells and "-1" in cells  # a negative number stays a plain number
-    xlsx = check_xlsx(bm.figures_xlsx(table), "buildings xlsx")
+    xlsx = check_xlsx(bf.figures_xlsx(table), "buildings xlsx")
     assert "'+Ort" in {c.value for c in xlsx}
     assert any(c.value == -1 and c.data_type == "n" for c in xlsx)
 
@@ -525,7 +531,7 @@ def test_every_output_file_gets_normal_permissions(planted, tmp_path: Path, umas
     assert _cli_report(["report", "--store", str(path), "--period", "2025", "--out", str(tmp_path / "b.pdf"),
                         "--xlsx", str(tmp_path / "b.xlsx")]) == 0
     written += [tmp_path / "b.pdf", tmp_path / "b.xlsx"]
-    F.period_figures_xlsx(register, quarter=None, start=START, end=END, out=tmp_path / "k.xlsx")
+    report.period_figures_xlsx(register, quarter=None, start=START, end=END, out=tmp_path / "k.xlsx")
     written.append(tmp_path / "k.xlsx")
     fig = F.events_figure(pd.DataFrame(columns=["period", "new_settlements", "closures"]))
     for fmt in ("png", "svg"):

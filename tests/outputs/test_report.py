@@ -15,8 +15,9 @@ import pytest
 from pypdf import PdfReader
 
 from geo import settings
-from geo.app.views import fmt_int, fmt_months, fmt_pct, unit_address
+from geo.cli import report as report_cli
 from geo.errors import InputError
+from geo.formats import fmt_int, fmt_months, fmt_pct, unit_address
 from geo.osm.buildings import CAVEAT
 from geo.outputs import figures as F
 from geo.outputs import report
@@ -301,6 +302,34 @@ def test_building_stock_section(register: Register) -> None:
     assert "© OpenStreetMap-Mitwirkende, ODbL (Gebäudebestand)" in pages[0]
 
 
+def test_building_stock_takes_the_results_of_the_building_analysis(register: Register) -> None:
+    """Figures come as BuildingStats and snapshots as Snapshots (no DataFrame.attrs): both are taken."""
+    import geopandas as gpd
+
+    from geo.osm.buildings import BuildingStats, building_stats
+    from geo.osm.snapshots import Snapshots
+    from geo.outputs.report.data import _boundaries, _building_stats
+
+    table = pd.DataFrame(
+        {"group": ["Volkmarsdorf"], "date": pd.to_datetime(["2025-01-01"]), "buildings": [3]}
+    )
+    assert _building_stats(BuildingStats(table, ("Notiz",)), register) is table
+    footprint = _boundaries(register).geometry.iloc[0].representative_point().buffer(0.0001)
+    frame = gpd.GeoDataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-01", "2025-01-01"]),
+            "osm_id": ["1", "1"],
+            "building": ["yes", "retail"],
+        },
+        geometry=[footprint, footprint],
+        crs="EPSG:4326",
+    )
+    expected = building_stats(frame, _boundaries(register)).table
+    assert expected["buildings"].tolist() == [1, 1] and expected["changed"].tolist()[1] == 1
+    pd.testing.assert_frame_equal(_building_stats(Snapshots(frame, ("Notiz",)), register), expected)
+    pd.testing.assert_frame_equal(_building_stats(frame, register), expected)
+
+
 @pytest.mark.shared_data
 def test_building_stock_from_real_osm_snapshots(register: Register, shared_data: Path) -> None:
     from geo.osm.buildings import analyse_files
@@ -349,9 +378,9 @@ def test_report_figures(register: Register) -> None:
 
 def test_xlsx_figures_equal_geo_stats(register: Register, osten: Register, tmp_path: Path) -> None:
     out = tmp_path / "kennzahlen.xlsx"
-    F.period_figures_xlsx(register, quarter=QUARTER, start=START, end=END, out=out, public=False)
+    report.period_figures_xlsx(register, quarter=QUARTER, start=START, end=END, out=out, public=False)
     book = openpyxl.load_workbook(out)
-    assert tuple(book.sheetnames) == F.XLSX_SHEETS
+    assert tuple(book.sheetnames) == report.XLSX_SHEETS
     figures = pd.read_excel(out, sheet_name="Kennzahlen").set_index("Kennzahl")
     now = stats.stats(osten, at=END).iloc[0]
     labels = {key: label for key, label, _ in report.FIGURES}
@@ -375,7 +404,7 @@ def test_xlsx_figures_equal_geo_stats(register: Register, osten: Register, tmp_p
 
 def test_public_xlsx_has_no_personal_data(register: Register, tmp_path: Path) -> None:
     out = tmp_path / "oeffentlich.xlsx"
-    F.period_figures_xlsx(register, quarter=QUARTER, start=START, end=END, out=out, public=True)
+    report.period_figures_xlsx(register, quarter=QUARTER, start=START, end=END, out=out, public=True)
     cells = " ".join(
         str(c) for ws in openpyxl.load_workbook(out) for row in ws.iter_rows(values_only=True) for c in row
     )
@@ -388,8 +417,8 @@ def test_public_xlsx_has_no_personal_data(register: Register, tmp_path: Path) ->
 
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m geo")
-    report.add_cli(parser.add_subparsers(dest="command"))
-    return report.run_cli(parser.parse_args(argv))
+    report_cli.add_cli(parser.add_subparsers(dest="command"))
+    return report_cli.run_cli(parser.parse_args(argv))
 
 
 def test_cli(store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

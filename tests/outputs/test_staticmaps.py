@@ -272,9 +272,9 @@ def test_events_and_duration_figures(osten: Register) -> None:
     assert sorted([*years["new_settlements"], *years["closures"]]) == bar_heights
     assert settings.demo_label in texts(fig)
     spells = stats.vacancy_spells(osten, at=END)
-    bins = F.duration_bins(spells, bin_months=6)
-    assert int(bins[["laufend", "beendet"]].to_numpy().sum()) == len(spells)
-    assert int(bins["laufend"].sum()) == int(spells["ongoing"].sum())
+    bins = stats.duration_bins(spells, bin_months=6)
+    assert int(bins[["ongoing", "ended"]].to_numpy().sum()) == len(spells)
+    assert int(bins["ongoing"].sum()) == int(spells["ongoing"].sum())
     assert SM.figure_bytes(F.duration_figure(spells), fmt="svg")[:5] in (b"<?xml", b"<svg ")
 
 

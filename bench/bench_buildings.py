@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo.osm import buildings  # noqa: E402
+from geo.osm.snapshots import load_snapshots  # noqa: E402
 from geo.places.areas import load_boundaries  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "leipzig"
@@ -49,20 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(files)} snapshot files, {size_mb:.1f} MB GeoJSON; baseline RSS {_peak_mb():.0f} MB")
 
     t0 = time.perf_counter()
-    boundaries = load_boundaries(args.boundaries)
+    boundaries = load_boundaries(args.boundaries).frame
     t_bounds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    stats = buildings.analyse_files(files, boundaries, by="ortsteil")
+    stats = buildings.analyse_files(files, boundaries, by="ortsteil").table
     t_ortsteil = time.perf_counter() - t0
     peak_stream = _peak_mb()
 
     t0 = time.perf_counter()
-    by_quarter = buildings.analyse_files(files, boundaries, by="quarter")
+    by_quarter = buildings.analyse_files(files, boundaries, by="quarter").table
     t_quarter = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    snapshots = buildings.load_snapshots(files)
+    snapshots = load_snapshots(files).frame
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
     changes = buildings.building_changes(snapshots, since=2015, boundaries=boundaries)

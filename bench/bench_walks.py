@@ -27,10 +27,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geo import settings  # noqa: E402
 from geo.osm._synthetic import write_grid_osm  # noqa: E402
 from geo.places.areas import get_quarter  # noqa: E402
-from geo.walks import _tsp  # noqa: E402
+from geo.walks import _distances, _tsp  # noqa: E402
 from geo.walks import network as walks  # noqa: E402
+from geo.walks.tour import plan_walk  # noqa: E402
 
 MODES = {
     "Rundgang": {"round_trip": True, "end": None},
@@ -83,18 +85,18 @@ def main() -> None:
     # first plan on the fresh graph, parts timed one by one (the street index is built here once)
     stops = random_stops(grid.bounds, args.stops, 0)
     t0 = time.perf_counter()
-    net = walks._network(G)
+    net = _distances._network(G)
     t_index = time.perf_counter() - t0
     lon = np.concatenate([[start[0]], stops["lon"]])
     lat = np.concatenate([[start[1]], stops["lat"]])
     t0 = time.perf_counter()
-    matrix = walks._Matrix(net, lon, lat, ["Start", *stops["unit_id"]], walks.DEFAULT_MAX_SNAP_M)
+    matrix = _distances._Matrix(net, lon, lat, ["Start", *stops["unit_id"]], settings.walk_max_snap_m)
     t_matrix = time.perf_counter() - t0
     t0 = time.perf_counter()
     _tsp.solve(matrix.dist)
     t_solve = time.perf_counter() - t0
     t0 = time.perf_counter()
-    plan = walks.plan_walk(G, stops, start=start)
+    plan = plan_walk(G, stops, start=start)
     t_plan_warm = time.perf_counter() - t0
     print("planning parts, first walk on the loaded graph:")
     print(f"  {'street index (once per graph)':<36} {t_index:8.3f} s")
@@ -117,7 +119,7 @@ def main() -> None:
             stops = random_stops(grid.bounds, args.stops, k)
             end = corner if mode_opts["end"] == "corner" else None
             t0 = time.perf_counter()
-            plan = walks.plan_walk(G, stops, start=start, end=end, round_trip=mode_opts["round_trip"])
+            plan = plan_walk(G, stops, start=start, end=end, round_trip=mode_opts["round_trip"])
             dt = time.perf_counter() - t0
             times.append(dt)
             # the same matrix again (cheap), for the reference orders
@@ -141,7 +143,7 @@ def main() -> None:
     stops = random_stops(grid.bounds, args.stops, 0)
     stops["priority"] = np.arange(args.stops) % 3
     t0 = time.perf_counter()
-    plan = walks.plan_walk(G, stops, start=start, time_budget_min=240)
+    plan = plan_walk(G, stops, start=start, time_budget_min=240)
     t_budget = time.perf_counter() - t0
     times.append(t_budget)
     print(

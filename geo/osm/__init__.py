@@ -1,1 +1,1 @@
-"""OpenStreetMap: download and cache, register-vs-OSM matching, building stock."""
+"""OpenStreetMap: download, cache and files, tag classification, register matching, building stock."""

@@ -12,6 +12,7 @@ writes the grid.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from geo import settings
 
 #: Generator name written into the files (not "OSMnx", which osmnx warns about).
 GENERATOR: str = "Quartiersmonitor synthetic grid"
-#: Generator name of the fictional demo walking network (:func:`geo.register.demo.write_demo_walk_network`).
+#: Generator name of the fictional demo walking network
+#: (:func:`geo.register.demo_network.write_demo_walk_network`).
 DEMO_GENERATOR: str = "Quartiersmonitor Demo-Wegenetz (fiktiv)"
 
 
@@ -57,7 +59,7 @@ class SyntheticGrid:
 
 
 def write_osm(
-    path: str | Path,
+    path: str | os.PathLike[str],
     nodes: Mapping[int, tuple[float, float]],
     ways: Iterable[tuple[Sequence[int], Mapping[str, str]]],
     *,
@@ -222,9 +224,9 @@ def write_grid_osm(
     for sec in sections:
         if keep[sec] and rng.random() < curved:
             kind, i, j = sec
-            a = metric_nodes[grid_id(i, j)]
-            b = metric_nodes[grid_id(i + 1, j) if kind == "h" else grid_id(i, j + 1)]
-            mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+            p = metric_nodes[grid_id(i, j)]
+            q = metric_nodes[grid_id(i + 1, j) if kind == "h" else grid_id(i, j + 1)]
+            mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
             off = rng.uniform(0.1, 0.25) * spacing_m * rng.choice([-1.0, 1.0])
             metric_nodes[next_id] = (mx, my + off) if kind == "h" else (mx + off, my)
             bend[sec] = next_id

@@ -4,7 +4,8 @@
 date, :func:`geo.register.stats.status_at`) to OSM businesses (:mod:`geo.osm.download`):
 
 Candidates
-    Every unit/business pair at most ``tolerance_m`` apart (default 30 m,
+    Every unit/business pair at most ``tolerance_m`` apart (default
+    :data:`geo.settings.osm_match_distance_m`, 30 m,
     measured in :data:`geo.settings.metric_crs`). Units without a status on
     the date (not yet registered) and demolished units take no part.
 Names
@@ -14,7 +15,8 @@ Names
     words that only name the trade (:data:`GENERIC_NAME_WORDS`: Bäckerei,
     Friseur, Imbiss, ...) so that "Bäckerei Sonne" and "Bäckerei Mond" differ
     (:func:`name_similarity`; a name of such words only is compared in full). A pair whose
-    two names are both known and score below ``name_threshold`` (default 80)
+    two names are both known and score below ``name_threshold`` (default
+    :data:`geo.settings.osm_name_threshold`, 80)
     is no candidate: two different businesses next to each other. A pair
     where one name is unknown (a vacant unit has no business, many OSM shops
     have no name) is a candidate by location alone. The name of a disused
@@ -42,14 +44,13 @@ The three lists (GeoDataFrames with :data:`LIST_COLUMNS`, German ``reason``):
     Units the register calls occupied, matched to an OSM feature marked
     disused or vacant.
 
-:func:`to_observations` and :func:`units_from_osm` turn selected rows into
-register records, :func:`apply_to_register` writes them in one transaction.
+Taking selected rows over into the register (observations, new units) is
+:mod:`geo.osm.takeover`. :func:`review_table` shows a list for review.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -66,42 +67,25 @@ from scipy.sparse.csgraph import connected_components
 
 from geo import settings
 from geo.errors import InputError
-from geo.osm.download import BUSINESS_COLUMNS
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.formats import fmt_date, fmt_number, is_missing
+from geo.osm.features import BUSINESS_COLUMNS, OsmTable
 from geo.register.history import Register
-from geo.register.model import (
-    OBSERVATION_COLUMNS,
-    STATUS_LABELS,
-    UNIT_COLUMNS,
-    USE_CLASS_LABELS,
-    VACANT_STATUSES,
-)
+from geo.register.model import STATUS_LABELS, USE_CLASS_LABELS, VACANT_STATUSES
 from geo.register.stats import status_at
-from geo.register.store import ChangeSet, Store
+from geo.text import fold, sort_key
 
 __all__ = [
-    "DEFAULT_NAME_THRESHOLD",
-    "DEFAULT_TOLERANCE_M",
     "GENERIC_NAME_WORDS",
     "KINDS",
     "LIST_COLUMNS",
-    "ApplyResult",
     "OSMComparison",
-    "apply_to_register",
     "compare_with_osm",
     "name_similarity",
     "normalise_business_name",
     "osm_unit_id",
     "review_table",
-    "to_observations",
-    "units_from_osm",
 ]
 
-#: Two points further apart than this (metres) are never the same unit.
-DEFAULT_TOLERANCE_M: float = 30.0
-
-#: Minimum name similarity (rapidfuzz ``token_set_ratio``, 0-100) of two known names.
-DEFAULT_NAME_THRESHOLD: float = 80.0
 
 #: The three lists, with their German titles.
 KINDS: dict[str, str] = {
@@ -150,15 +134,15 @@ GENERIC_NAME_WORDS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def normalise_business_name(name: Any) -> str:
     """A business name reduced for comparison.
 
-    Case, umlauts (``ä`` = ``ae``), other accents, punctuation, one-letter
-    tokens (``e. V.``, ``Mo's``) and :data:`IGNORED_NAME_TOKENS` do not count.
+    :func:`geo.text.fold` (case, umlauts as ``ae``, accents, invisible
+    characters), then punctuation, one-letter tokens (``e. V.``, ``Mo's``) and
+    :data:`IGNORED_NAME_TOKENS` do not count.
 
     Parameters
     ----------
@@ -171,11 +155,9 @@ def normalise_business_name(name: Any) -> str:
         Space-separated tokens, e.g. ``"baeckerei sonnenschein"`` for
         ``"BÄCKEREI Sonnenschein GmbH"``.
     """
-    if name is None or name is pd.NA or (isinstance(name, float) and np.isnan(name)):
+    if is_missing(name):
         return ""
-    text = unicodedata.normalize("NFKC", str(name)).casefold().translate(_UMLAUTS)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    tokens = _NON_WORD.sub(" ", text).split()
+    tokens = _NON_WORD.sub(" ", fold(name)).split()
     return " ".join(t for t in tokens if len(t) > 1 and t not in IGNORED_NAME_TOKENS)
 
 
@@ -244,18 +226,11 @@ class OSMComparison:
 
 
 def _metres(value: float) -> str:
-    return f"{value:.0f} m"
-
-
-def _fmt_day(value: Any) -> str:
-    stamp = pd.Timestamp(value) if value is not None and not pd.isna(value) else None
-    return stamp.strftime("%d.%m.%Y") if stamp is not None else "–"
+    return fmt_number(value, unit="m")
 
 
 def _text(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return str(value)
+    return None if is_missing(value) else str(value)
 
 
 def _osm_label(row: Mapping[str, Any]) -> str:
@@ -317,11 +292,11 @@ def _frame(table: pd.DataFrame, geometry: Any) -> gpd.GeoDataFrame:
 
 def compare_with_osm(
     register: Register,
-    osm: gpd.GeoDataFrame,
+    osm: OsmTable | gpd.GeoDataFrame,
     *,
     at: date | str | pd.Timestamp | None = None,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
-    name_threshold: float = DEFAULT_NAME_THRESHOLD,
+    tolerance_m: float | None = None,
+    name_threshold: float | None = None,
 ) -> OSMComparison:
     """Match the register's units to OSM businesses and list where they disagree.
 
@@ -330,14 +305,16 @@ def compare_with_osm(
     register
         The register (or a filtered view of it).
     osm
-        Businesses as :func:`geo.osm.download.fetch_businesses` returns them.
+        Businesses as :func:`geo.osm.download.fetch_businesses` returns them, or their ``frame``.
     at
         Date of the register status to compare (default: today, i.e. the
         latest known status).
     tolerance_m
-        Maximum distance of a unit and a business that are the same place.
+        Maximum distance of a unit and a business that are the same place
+        (default :data:`geo.settings.osm_match_distance_m`).
     name_threshold
-        Minimum similarity (0-100) of two known names.
+        Minimum similarity (0-100, rapidfuzz ``token_set_ratio``) of two known names
+        (default :data:`geo.settings.osm_name_threshold`).
 
     Returns
     -------
@@ -347,11 +324,15 @@ def compare_with_osm(
     Raises
     ------
     InputError
-        ``osm`` lacks columns of :data:`geo.osm.download.BUSINESS_COLUMNS`, or a parameter is out of range.
+        ``osm`` lacks columns of :data:`geo.osm.features.BUSINESS_COLUMNS`, or a parameter is out of range.
     """
+    if isinstance(osm, OsmTable):
+        osm = osm.frame
     missing = [c for c in BUSINESS_COLUMNS if c not in osm.columns]
     if missing:
         raise InputError(f"Den OSM-Daten fehlen die Spalten {', '.join(missing)}; bitte mit geo.osm.download laden.")
+    tolerance_m = settings.osm_match_distance_m if tolerance_m is None else tolerance_m
+    name_threshold = settings.osm_name_threshold if name_threshold is None else name_threshold
     if not tolerance_m > 0 or not 0 <= name_threshold <= 100:
         raise InputError("Abstand muss größer als 0 m sein, Namensähnlichkeit zwischen 0 und 100 liegen.")
     at_ts = pd.Timestamp(at if at is not None else date.today()).normalize()
@@ -405,10 +386,12 @@ def compare_with_osm(
         def unit_col(col: str) -> np.ndarray:
             if not len(units):
                 return np.full(len(o), None, dtype=object)
-            return np.where(has_unit, units[col].astype("object").to_numpy()[pick], None)
+            values: np.ndarray = units[col].astype("object").to_numpy()[pick]
+            return np.where(has_unit, values, np.array(None, dtype=object))
 
         def osm_col(col: str) -> np.ndarray:
-            return osm[col].astype("object").to_numpy()[o]
+            values: np.ndarray = osm[col].astype("object").to_numpy()[o]
+            return values
 
         table = pd.DataFrame(
             {
@@ -496,7 +479,7 @@ def _sort_key(values: pd.Series) -> pd.Series:
         digits = re.match(r"\d+", text)
         if digits:
             return (0, f"{int(digits.group()):08d}", text)
-        return (1, normalise_business_name(text), text)
+        return (1, sort_key(text), text)
 
     return values.astype("object").map(key)
 
@@ -506,7 +489,7 @@ def _reason(kind: str, row: Mapping[str, Any], tolerance_m: float) -> str:
     status = STATUS_LABELS.get(str(row.get("unit_status")), "ohne Status")
     if kind == "vacant_but_osm_business":
         return (
-            f"Im Register {status} (seit {_fmt_day(row.get('unit_since'))}), in OpenStreetMap {osm} "
+            f"Im Register {status} (seit {fmt_date(row.get('unit_since'))}), in OpenStreetMap {osm} "
             f"in {_metres(row['distance_m'])} Entfernung – beim nächsten Rundgang prüfen."
         )
     if kind == "occupied_but_osm_disused":
@@ -532,255 +515,9 @@ def _reason(kind: str, row: Mapping[str, Any], tolerance_m: float) -> str:
     return text
 
 
-# -- turning rows into register records ------------------------------------------------------
-
-
 def osm_unit_id(osm_type: str, osm_id: int) -> str:
     """Unit id for a unit created from an OSM feature: ``OSM-n123`` (node), ``OSM-w…``, ``OSM-r…``."""
     return f"OSM-{str(osm_type)[:1].lower()}{int(osm_id)}"
-
-
-def _check_rows(rows: pd.DataFrame, kind: str) -> None:
-    if kind not in KINDS:
-        raise InputError(f"Liste „{kind}“ unbekannt; erlaubt: {', '.join(KINDS)}.")
-    needed = [
-        c
-        for c in ("unit_id", "osm_type", "osm_id", "osm_name", "osm_tag", "use_class", "disused", "data_date")
-        if c not in rows.columns
-    ]
-    if needed:
-        raise InputError(
-            f"Den Zeilen fehlen die Spalten {', '.join(needed)}; bitte Zeilen aus compare_with_osm verwenden."
-        )
-    if "kind" in rows.columns and rows["kind"].notna().any() and (rows["kind"].dropna() != kind).any():
-        raise InputError(f"Die Zeilen gehören nicht zur Liste „{KINDS[kind]}“.")
-
-
-def to_observations(
-    rows: pd.DataFrame,
-    *,
-    kind: str,
-    observed_on: date,
-    recorded_by: str | None = None,
-) -> pd.DataFrame:
-    """Register observations for selected rows of one list.
-
-    ``vacant_but_osm_business``: the unit is ``occupied`` by the OSM business
-    (``business_name``, ``sector`` = its use class). ``occupied_but_osm_disused``:
-    the unit is ``probably_vacant``. ``osm_missing_in_register``: the first
-    observation of the new unit :func:`osm_unit_id` -- ``occupied`` by the
-    business, or ``probably_vacant`` for a vacant/disused feature. Always
-    ``confidence="reported"``, ``source="OpenStreetMap (Stand dd.mm.yyyy)"``
-    and a note naming the OSM feature; never flagged as new settlement (OSM
-    does not say when a business arrived).
-
-    Parameters
-    ----------
-    rows
-        Rows of ``OSMComparison.<kind>``.
-    kind
-        Which list the rows come from (a key of :data:`KINDS`).
-    observed_on
-        Date of the observations (usually the OSM data date).
-    recorded_by
-        Who takes them over (internal field).
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`geo.register.model.OBSERVATION_COLUMNS` without ``obs_id``, ready for
-        :class:`geo.register.store.ChangeSet`.
-    """
-    _check_rows(rows, kind)
-    records = []
-    for row in rows.to_dict("records"):
-        active = (
-            not bool(row["disused"])
-            if kind == "osm_missing_in_register"
-            else kind == "vacant_but_osm_business"
-        )
-        unit_id = (
-            osm_unit_id(row["osm_type"], row["osm_id"])
-            if kind == "osm_missing_in_register"
-            else row["unit_id"]
-        )
-        stand = _fmt_day(row.get("data_date"))
-        records.append(
-            {
-                "unit_id": unit_id,
-                "observed_on": pd.Timestamp(observed_on),
-                "status": "occupied" if active else "probably_vacant",
-                "business_name": _text(row.get("osm_name")) if active else None,
-                "sector": _text(row.get("use_class")) if active else None,
-                "confidence": "reported",
-                "source": f"OpenStreetMap (Stand {stand})",
-                "note": f"Abgleich mit OpenStreetMap: {row['osm_type']}/{int(row['osm_id'])} ({row.get('osm_tag')})",
-                "new_settlement": False,
-                "supersedes": None,
-                "recorded_by": recorded_by or None,
-                "recorded_at": None,
-                "import_id": None,
-            }
-        )
-    columns = [c for c in OBSERVATION_COLUMNS if c != "obs_id"]
-    out = pd.DataFrame.from_records(records, columns=columns)
-    out["observed_on"] = pd.to_datetime(out["observed_on"])
-    out["new_settlement"] = out["new_settlement"].astype(bool)
-    return out
-
-
-def units_from_osm(rows: pd.DataFrame) -> gpd.GeoDataFrame:
-    """New register units for rows of ``osm_missing_in_register``.
-
-    Id :func:`osm_unit_id`, address and use class from OSM, the OSM point as
-    location; ``ortsteil``/``quarter`` empty (set by :func:`geo.places.areas.assign_areas`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        :data:`geo.register.model.UNIT_COLUMNS` and point geometry (EPSG:4326).
-    """
-    _check_rows(rows, "osm_missing_in_register")
-    frame = pd.DataFrame({c: pd.Series([None] * len(rows), dtype="object") for c in UNIT_COLUMNS})
-    frame["unit_id"] = [osm_unit_id(t, i) for t, i in zip(rows["osm_type"], rows["osm_id"], strict=True)]
-    for target, source in (
-        ("street", "osm_street"),
-        ("housenumber", "osm_housenumber"),
-        ("postcode", "osm_postcode"),
-    ):
-        if source in rows.columns:
-            frame[target] = rows[source].astype("object").where(rows[source].notna(), None).to_numpy()
-    frame["use_class"] = rows["use_class"].astype("object").to_numpy()
-    frame["floor_area_m2"] = pd.to_numeric(frame["floor_area_m2"]).astype(float)
-    geoms = gpd.GeoSeries(rows.geometry.to_numpy(), crs=rows.crs or settings.storage_crs)
-    return gpd.GeoDataFrame(
-        frame, geometry=geoms.to_crs(settings.storage_crs).to_numpy(), crs=settings.storage_crs
-    )
-
-
-@dataclass
-class ApplyResult:
-    """What :func:`apply_to_register` wrote.
-
-    Attributes
-    ----------
-    units
-        The new units (with Ortsteil and quarter).
-    observations
-        The new observations, with their ``obs_id``.
-    """
-
-    units: gpd.GeoDataFrame
-    observations: pd.DataFrame
-
-    def table(self) -> pd.DataFrame:
-        """The written observations as a German table for the user."""
-        obs = self.observations
-        return pd.DataFrame(
-            {
-                "Nr.": obs["obs_id"],
-                "Einheit": obs["unit_id"],
-                "Datum": pd.to_datetime(obs["observed_on"]).dt.strftime("%d.%m.%Y"),
-                "Status": obs["status"].map(STATUS_LABELS),
-                "Betrieb": obs["business_name"],
-                "Quelle": obs["source"],
-            }
-        )
-
-    @property
-    def summary(self) -> str:
-        """German one-liner for the user."""
-        return (
-            f"{len(self.observations)} Beobachtungen übernommen, davon {len(self.units)} für neu angelegte "
-            "Einheiten aus OpenStreetMap."
-        )
-
-
-def apply_to_register(
-    store: Store,
-    rows: Mapping[str, pd.DataFrame],
-    *,
-    observed_on: date,
-    recorded_by: str | None = None,
-    today: date | None = None,
-) -> ApplyResult:
-    """Write selected rows of the lists to the register, in one transaction.
-
-    Parameters
-    ----------
-    store
-        The register store.
-    rows
-        Selected rows per list kind (keys of :data:`KINDS`); empty frames are skipped.
-    observed_on
-        Date of the observations (not in the future).
-    recorded_by
-        Who takes them over (internal field).
-    today
-        Today's date (default: the real one).
-
-    Returns
-    -------
-    ApplyResult
-        The units and observations written.
-
-    Raises
-    ------
-    InputError
-        A date in the future, a row whose unit is not in the register, an OSM
-        feature already taken over, or the same unit twice; nothing is written.
-    """
-    today = today or date.today()
-    if observed_on > today:
-        raise InputError(f"Datum {observed_on:%d.%m.%Y} liegt in der Zukunft (heute ist {today:%d.%m.%Y}).")
-    register = store.read()
-    known = set(register.units["unit_id"])
-    new_units, observations = [], []
-    for kind, selected in rows.items():
-        if selected is None or not len(selected):
-            continue
-        _check_rows(selected, kind)
-        obs = to_observations(selected, kind=kind, observed_on=observed_on, recorded_by=recorded_by)
-        if kind == "osm_missing_in_register":
-            taken = sorted(set(obs["unit_id"]) & known)
-            if taken:
-                raise InputError(
-                    f"{', '.join(taken)} ist schon im Register (aus einem früheren Abgleich übernommen); "
-                    "nichts wurde geschrieben."
-                )
-            new_units.append(units_from_osm(selected))
-        else:
-            unknown = sorted(set(obs["unit_id"].dropna()) - known) + (
-                ["(leer)"] if obs["unit_id"].isna().any() else []
-            )
-            if unknown:
-                raise InputError(
-                    f"Einheit {', '.join(unknown)} gibt es im Register nicht; nichts wurde geschrieben."
-                )
-        observations.append(obs)
-    if not observations:
-        raise InputError("Keine Zeilen ausgewählt; nichts wurde geschrieben.")
-    obs = pd.concat(observations, ignore_index=True)
-    twice = obs["unit_id"][obs["unit_id"].duplicated()].unique().tolist()
-    if twice:
-        raise InputError(
-            f"Einheit {', '.join(map(str, twice))} ist mehrfach ausgewählt; bitte je Einheit nur eine Zeile wählen. "
-            "Nichts wurde geschrieben."
-        )
-    units = pd.concat(new_units, ignore_index=True) if new_units else None
-    if units is not None:
-        boundaries = (
-            register.boundaries
-            if register.boundaries is not None and len(register.boundaries)
-            else approximate_boundaries()
-        )
-        units = assign_areas(
-            gpd.GeoDataFrame(units, geometry="geometry", crs=settings.storage_crs), boundaries
-        )
-    result = store.write(ChangeSet(new_units=units, observations=obs))
-    written = obs.assign(obs_id=pd.array(result.obs_ids, dtype="Int64"))
-    empty_units = gpd.GeoDataFrame({c: [] for c in UNIT_COLUMNS}, geometry=[], crs=settings.storage_crs)
-    return ApplyResult(units=units if units is not None else empty_units, observations=written)
 
 
 def review_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -10,13 +10,15 @@ of three sources:
   official Ortsteil layer of the Stadt Leipzig);
 * :func:`boundaries_from_osm` -- OpenStreetMap via the Nominatim geocoder (online).
 
-All of them return the same boundary table: ``name``, ``quarter``, ``source``,
-``approximate`` and ``geometry`` in :data:`geo.settings.storage_crs`.
+All of them give the same boundary table: ``name``, ``quarter``, ``source``,
+``approximate`` and ``geometry`` in :data:`geo.settings.storage_crs` (:func:`load_boundaries`
+as the ``frame`` of a :class:`BoundaryLoad`, with notes on what was repaired).
 :func:`assign_areas` then sets ``ortsteil`` and ``quarter`` of units by a
 point-in-polygon join.
 
-Ortsteil names are matched tolerantly with :func:`normalize_name`
-("Gruenau-Mitte" matches "Grünau-Mitte").
+Ortsteil names are matched tolerantly with :func:`geo.text.place_key`
+("Gruenau-Mitte" matches "Grünau-Mitte"). Reading and cleaning a boundary file is in
+:mod:`geo.places._boundary_files`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import logging
 import re
 import tomllib
 import unicodedata
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,63 +38,45 @@ import shapely
 
 from geo import settings
 from geo.errors import InputError
+from geo.places._boundary_files import (
+    NAME_COLUMN_CANDIDATES,
+    _clean_polygons,
+    _dissolve_duplicates,
+    _name_column,
+    _polygonal,
+    _read_layer,
+    _to_storage_crs,
+)
+from geo.text import place_key
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "BOUNDARY_COLUMNS",
+    "NAME_COLUMN_CANDIDATES",
+    "BoundaryLoad",
+    "OSM_SOURCE",
+    "QuarterConfig",
+    "approximate_boundaries",
+    "assign_areas",
+    "boundaries_from_osm",
+    "get_quarter",
+    "load_boundaries",
+    "load_quarters",
+    "ortsteile_of",
+    "quarter_names",
+    "quarter_of",
+]
+
 
 #: Columns of every boundary table returned by this module (in this order).
 BOUNDARY_COLUMNS: tuple[str, ...] = ("name", "quarter", "source", "approximate", "geometry")
 
-#: Column names recognised as the Ortsteil name column (compared case-insensitively).
-NAME_COLUMN_CANDIDATES: tuple[str, ...] = (
-    "name",
-    "ortsteil",
-    "ortsteilname",
-    "ortsteil_name",
-    "ot_name",
-    "otname",
-    "name_ot",
-    "ot_bez",
-    "bezeichnung",
-    "stadtteil",
-    "stadtteilname",
-    "gebiet",
-    "gebietsname",
-)
-
 #: Source label of boundaries geocoded with OpenStreetMap.
 OSM_SOURCE: str = "OpenStreetMap (Nominatim), © OpenStreetMap-Mitwirkende, ODbL"
 
-_POLYGONAL = ("Polygon", "MultiPolygon")
-_SEPARATORS = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
 
 # -- names and configuration -----------------------------------------------------
-
-
-def normalize_name(name: str) -> str:
-    """Normalise an Ortsteil or quarter name for tolerant matching.
-
-    Umlauts become ``ae``/``oe``/``ue``, ``ß`` becomes ``ss``, case is folded,
-    other diacritics are dropped, and runs of spaces, hyphens, dashes and
-    underscores become one hyphen.
-
-    Parameters
-    ----------
-    name
-        Name as written in any source.
-
-    Returns
-    -------
-    str
-        The key to compare; ``"Grünau-Mitte"``, ``"Gruenau Mitte"`` and
-        ``"GRUENAU_MITTE"`` all give ``"gruenau-mitte"``.
-    """
-    text = unicodedata.normalize("NFC", str(name)).casefold().translate(_UMLAUTS)
-    text = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
-    return _SEPARATORS.sub("-", text).strip("-")
 
 
 @dataclass(frozen=True)
@@ -128,8 +111,8 @@ class QuarterConfig:
 
     def has_ortsteil(self, ortsteil: str) -> bool:
         """Whether an Ortsteil (in any tolerated spelling) belongs to this quarter."""
-        key = normalize_name(ortsteil)
-        return any(normalize_name(o) == key for o in self.ortsteile)
+        key = place_key(ortsteil)
+        return any(place_key(o) == key for o in self.ortsteile)
 
 
 def load_quarters(path: str | Path | None = None) -> dict[str, QuarterConfig]:
@@ -181,7 +164,7 @@ def load_quarters(path: str | Path | None = None) -> dict[str, QuarterConfig]:
             )
         seen_slugs[config.slug] = name
         for ortsteil in config.ortsteile:
-            key = normalize_name(ortsteil)
+            key = place_key(ortsteil)
             if key in seen_ortsteile:
                 raise InputError(
                     f"Quartierskonfiguration {path.name}: Ortsteil „{ortsteil}“ ist mehreren "
@@ -275,9 +258,9 @@ def get_quarter(key: str, *, quarters: Mapping[str, QuarterConfig] | None = None
         If no quarter matches; the message lists the configured ones.
     """
     quarters = load_quarters() if quarters is None else quarters
-    wanted = normalize_name(key)
+    wanted = place_key(key)
     for config in quarters.values():
-        if wanted in (normalize_name(config.name), normalize_name(config.slug)):
+        if wanted in (place_key(config.name), place_key(config.slug)):
             return config
     choices = ", ".join(f"{c.name} ({c.slug})" for c in quarters.values())
     raise InputError(f"Unbekanntes Quartier „{key}“. Konfiguriert sind: {choices}.")
@@ -319,15 +302,15 @@ def quarter_of(ortsteil: str, *, quarters: Mapping[str, QuarterConfig] | None = 
         Display name of the quarter, or None if the Ortsteil is in none.
     """
     quarters = load_quarters() if quarters is None else quarters
-    return _quarter_lookup(quarters).get(normalize_name(ortsteil))
+    return _quarter_lookup(quarters).get(place_key(ortsteil))
 
 
 def _quarter_lookup(quarters: Mapping[str, QuarterConfig]) -> dict[str, str]:
-    return {normalize_name(o): q.name for q in quarters.values() for o in q.ortsteile}
+    return {place_key(o): q.name for q in quarters.values() for o in q.ortsteile}
 
 
 def _official_spelling(quarters: Mapping[str, QuarterConfig]) -> dict[str, str]:
-    return {normalize_name(o): o for q in quarters.values() for o in q.ortsteile}
+    return {place_key(o): o for q in quarters.values() for o in q.ortsteile}
 
 
 # -- boundaries ------------------------------------------------------------------
@@ -372,12 +355,28 @@ def approximate_boundaries(
     return out[list(BOUNDARY_COLUMNS)]
 
 
+@dataclass(frozen=True)
+class BoundaryLoad:
+    """Ortsteil boundaries read from a file (:func:`load_boundaries`).
+
+    Attributes
+    ----------
+    frame
+        Columns :data:`BOUNDARY_COLUMNS`, one row per Ortsteil, EPSG:4326.
+    notes
+        What was repaired or dropped, as German sentences for the user (also logged).
+    """
+
+    frame: gpd.GeoDataFrame
+    notes: tuple[str, ...] = ()
+
+
 def load_boundaries(
     path: str | Path,
     *,
     name_column: str | None = None,
     quarters: Mapping[str, QuarterConfig] | None = None,
-) -> gpd.GeoDataFrame:
+) -> BoundaryLoad:
     """Read Ortsteil boundaries from a polygon file.
 
     Any format GDAL reads works (GeoJSON, GeoPackage, zipped shapefile, ...).
@@ -385,7 +384,7 @@ def load_boundaries(
     quarters keep ``quarter`` missing. Names of configured Ortsteile are given
     in the configuration's spelling ("Gruenau-Mitte" becomes "Grünau-Mitte");
     features sharing one name are merged into one. What was repaired or dropped is logged
-    and listed in ``result.attrs["notes"]`` (German sentences for the user).
+    and listed in the result's ``notes`` (German sentences for the user).
 
     Parameters
     ----------
@@ -399,9 +398,10 @@ def load_boundaries(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        Columns :data:`BOUNDARY_COLUMNS` (``source`` is the file name,
-        ``approximate`` False), one row per Ortsteil, EPSG:4326.
+    BoundaryLoad
+        ``frame``: columns :data:`BOUNDARY_COLUMNS` (``source`` is the file name,
+        ``approximate`` False), one row per Ortsteil, EPSG:4326; ``notes``: what was
+        repaired or dropped.
 
     Raises
     ------
@@ -428,13 +428,13 @@ def load_boundaries(
     out = _dissolve_duplicates(out, notes)
     official = _official_spelling(quarters)
     out["name"] = [
-        official.get(normalize_name(n), unicodedata.normalize("NFC", n)) for n in out["name"]
+        official.get(place_key(n), unicodedata.normalize("NFC", n)) for n in out["name"]
     ]
     out["source"] = path.name
     out["approximate"] = False
     out = _assign_quarter(out, quarters)
-    found = {normalize_name(n) for n in out["name"]}
-    absent = [o for q in quarters.values() for o in q.ortsteile if normalize_name(o) not in found]
+    found = {place_key(n) for n in out["name"]}
+    absent = [o for q in quarters.values() for o in q.ortsteile if place_key(o) not in found]
     if absent:
         notes.append(f"Nicht in {path.name} enthalten (bleiben ohne Grenze): {', '.join(absent)}.")
     lon_min, lat_min, lon_max, lat_max = settings.leipzig_bbox
@@ -445,9 +445,7 @@ def load_boundaries(
         )
     for note in notes:
         log.warning("%s", note)
-    out = out[list(BOUNDARY_COLUMNS)].reset_index(drop=True)
-    out.attrs["notes"] = notes
-    return out
+    return BoundaryLoad(out[list(BOUNDARY_COLUMNS)].reset_index(drop=True), tuple(notes))
 
 
 def boundaries_from_osm(*, quarters: Mapping[str, QuarterConfig] | None = None) -> gpd.GeoDataFrame:
@@ -516,144 +514,12 @@ def boundaries_from_osm(*, quarters: Mapping[str, QuarterConfig] | None = None) 
     return out[list(BOUNDARY_COLUMNS)]
 
 
-def _read_layer(path: Path) -> gpd.GeoDataFrame:
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    if not path.exists():
-        raise InputError(f"Grenzdatei nicht gefunden: {path}")
-    try:
-        with warnings.catch_warnings():
-            # GDAL's own warnings about unreadable files: the error below says it in German
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return gpd.read_file(path)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-        raise InputError(
-            f"Grenzdatei {path.name} kann nicht gelesen werden ({exc}). Erwartet wird eine "
-            "Flächendatei wie GeoJSON, GeoPackage oder ein gezipptes Shapefile."
-        ) from exc
-
-
-def _name_column(gdf: gpd.GeoDataFrame, name_column: str | None, file_name: str) -> str:
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    listed = ", ".join(str(c) for c in columns) or "(keine)"
-    if name_column is not None:
-        if name_column not in gdf.columns or name_column == gdf.geometry.name:
-            raise InputError(
-                f"Spalte „{name_column}“ gibt es in {file_name} nicht. Gefundene Spalten: {listed}."
-            )
-        return name_column
-    wanted = set(NAME_COLUMN_CANDIDATES)
-    matches = [
-        c
-        for c in columns
-        if str(c).casefold() in wanted
-        and (pd.api.types.is_string_dtype(gdf[c]) or gdf[c].dtype == object)
-    ]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        reason = "Keine Spalte mit Ortsteilnamen erkannt"
-    else:
-        reason = "Mehrere mögliche Namensspalten (" + ", ".join(matches) + ")"
-    raise InputError(
-        f"{reason} in {file_name}. Gefundene Spalten: {listed}. "
-        "Bitte die Spalte mit den Ortsteilnamen mit --name-column angeben."
-    )
-
-
-def _to_storage_crs(gdf: gpd.GeoDataFrame, file_name: str, notes: list[str]) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        bounds = gdf.total_bounds
-        if (
-            len(gdf)
-            and np.all(np.isfinite(bounds))
-            and (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90)
-        ):
-            notes.append(
-                f"{file_name} nennt kein Koordinatensystem; angenommen: WGS 84 (EPSG:4326)."
-            )
-            return gdf.set_crs(settings.storage_crs)
-        raise InputError(
-            f"{file_name} nennt kein Koordinatensystem und die Koordinaten sind keine "
-            "Längen/Breiten. Bitte die Datei mit Koordinatensystem speichern "
-            "(z. B. EPSG:25833 oder EPSG:4326)."
-        )
-    if gdf.crs.equals(settings.storage_crs):
-        return gdf
-    notes.append(f"{file_name} von {gdf.crs.to_string()} nach {settings.storage_crs} umprojiziert.")
-    return gdf.to_crs(settings.storage_crs)
-
-
-def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
-    """The polygonal part of a geometry (None if it has none)."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in _POLYGONAL:
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL and not p.is_empty]
-    if not parts:
-        return None
-    polys = [q for p in parts for q in shapely.get_parts(p)]
-    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
-
-
-def _clean_polygons(gdf: gpd.GeoDataFrame, file_name: str, notes: list[str]) -> gpd.GeoDataFrame:
-    geoms = gdf.geometry.to_numpy()
-    missing = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
-    if missing.any():
-        notes.append(f"{int(missing.sum())} Eintrag/Einträge ohne Geometrie übergangen.")
-    invalid = ~missing & ~shapely.is_valid(np.where(missing, None, geoms))
-    if invalid.any():
-        repaired = list(gdf["name"].to_numpy()[invalid])
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-        notes.append(f"Ungültige Geometrie repariert (make_valid): {', '.join(repaired)}.")
-    kinds = sorted({g.geom_type for g, m in zip(geoms, missing, strict=True) if not m})
-    polygonal = np.array(
-        [None if m else _polygonal(g) for g, m in zip(geoms, missing, strict=True)]
-    )
-    keep = np.array([p is not None for p in polygonal], dtype=bool)
-    if not keep.any():
-        raise InputError(
-            f"{file_name} enthält keine Flächen (Polygone), gefunden: "
-            f"{', '.join(kinds) or 'keine Geometrien'}. Ortsteilgrenzen müssen Flächen sein."
-        )
-    dropped = ~keep & ~missing
-    if dropped.any():
-        notes.append(
-            f"{int(dropped.sum())} Nicht-Fläche(n) übergangen: {', '.join(gdf['name'].to_numpy()[dropped])}."
-        )
-    return gpd.GeoDataFrame(
-        {"name": gdf["name"].to_numpy()[keep]},
-        geometry=list(polygonal[keep]),
-        crs=gdf.crs,
-    )
-
-
-def _dissolve_duplicates(gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
-    keys = [normalize_name(n) for n in gdf["name"]]
-    if len(set(keys)) == len(keys):
-        return gdf
-    first_name: dict[str, str] = {}
-    parts: dict[str, list[shapely.Geometry]] = {}
-    for key, name, geom in zip(keys, gdf["name"], gdf.geometry, strict=True):
-        first_name.setdefault(key, name)
-        parts.setdefault(key, []).append(geom)
-    merged = [first_name[k] for k, v in parts.items() if len(v) > 1]
-    notes.append(f"Mehrteilige Ortsteile zu je einer Fläche vereinigt: {', '.join(merged)}.")
-    return gpd.GeoDataFrame(
-        {"name": list(first_name.values())},
-        geometry=[shapely.union_all(v) if len(v) > 1 else v[0] for v in parts.values()],
-        crs=gdf.crs,
-    )
-
-
 def _assign_quarter(
     gdf: gpd.GeoDataFrame, quarters: Mapping[str, QuarterConfig]
 ) -> gpd.GeoDataFrame:
     lookup = _quarter_lookup(quarters)
     out = gdf.copy()
-    out["quarter"] = pd.array([lookup.get(normalize_name(n)) for n in out["name"]], dtype="str")
+    out["quarter"] = pd.array([lookup.get(place_key(n)) for n in out["name"]], dtype="str")
     return out
 
 

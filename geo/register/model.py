@@ -319,6 +319,7 @@ def public_frame(frame: _Frame, *, drop: bool = True) -> _Frame:
         the full schema, e.g. the report computing on a public copy of the register).
         Either way :data:`PUBLIC_VALUE_LISTS` columns keep only listed values.
     """
+    out: _Frame
     if drop:
         out = frame[[c for c in frame.columns if c in PUBLIC_COLUMNS]].copy()
     else:

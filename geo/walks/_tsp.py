@@ -1,6 +1,6 @@
 """Order of visits on a distance matrix (travelling-salesman solver).
 
-Private to :mod:`geo.walks.network`. Three kinds of walks are solved, all on a
+Private to :mod:`geo.walks.tour`. Three kinds of walks are solved, all on a
 symmetric matrix of non-negative distances:
 
 * round trip -- start at ``start``, visit every other node, return to ``start``;
@@ -540,11 +540,11 @@ def exact_milp(
     for a_, b_ in zip(iu[chosen], ju[chosen], strict=True):
         nbrs[int(a_)].append(int(b_))
         nbrs[int(b_)].append(int(a_))
-    path = [s]
+    tour = [s]
     prev, cur = e, s
     while cur != e:
         nxt = nbrs[cur][0] if nbrs[cur][0] != prev else nbrs[cur][1]
         prev, cur = cur, nxt
-        path.append(cur)
-    order = _strip_augmented(np.array(path), n, end, round_trip)
+        tour.append(cur)
+    order = _strip_augmented(np.array(tour), n, end, round_trip)
     return Solution(order, walk_cost(dist, order, round_trip=round_trip), True)

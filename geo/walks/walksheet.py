@@ -58,13 +58,14 @@ from reportlab.platypus import (
 from shapely.geometry import LineString, Point
 
 from geo import settings
+from geo.formats import display_text, fmt_date, fmt_number
 from geo.outputs import staticmaps as SM
-from geo.outputs.tables import display_text
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES
-from geo.walks.outreach import OSM_CREDIT, state_text
+from geo.walks.network import OSM_CREDIT
+from geo.walks.stops import state_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from geo.walks.network import WalkPlan
+    from geo.walks.plan import WalkPlan
 
 __all__ = ["CONTACT_FIELDS", "map_credits", "walk_figure", "walk_sheet_pdf", "write_walk_sheet"]
 
@@ -93,11 +94,6 @@ def _text(value: Any) -> str:
     return display_text(value)
 
 
-def _de(value: float, digits: int = 0) -> str:
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def map_credits(
     *,
     at: date,
@@ -106,7 +102,7 @@ def map_credits(
     boundaries: gpd.GeoDataFrame | None,
 ) -> list[str]:
     """Date and sources of the walk map: „Stand …“, the network's attribution, boundaries, no base map."""
-    out = [f"Stand {at:%d.%m.%Y}"]
+    out = [f"Stand {fmt_date(at)}"]
     if network_credit:
         out.append(
             f"Wegenetz{' und Straßen' if streets else ''}: {network_credit}"
@@ -256,7 +252,7 @@ def walk_figure(
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     view = shapely.box(x0, y0, x1, y1)
 
-    if with_streets:
+    if with_streets and streets is not None:
         s = streets if streets.crs is not None else streets.set_crs(settings.storage_crs)
         s = s.to_crs(SM.MAP_CRS) if not s.crs.equals(SM.MAP_CRS) else s
         s = s.loc[s.intersects(view).to_numpy()]
@@ -368,7 +364,7 @@ def _stop_rows(plan: WalkPlan, st: dict[str, ParagraphStyle], *, internal: bool)
     rows: list[list[Any]] = []
     ticks = "☐ gesprochen  ☐ niemand da<br/>☐ Status geändert<br/>☐ Nachfassen am ________"
     for row in plan.stops.to_dict("records"):
-        meta = f"{_text(row.get('unit_id'))} · nach {_de(float(row['cumulative_m']))} m · ca. {_de(float(row['eta_min']))} min"
+        meta = f"{_text(row.get('unit_id'))} · nach {fmt_number(float(row['cumulative_m']))} m · ca. {fmt_number(float(row['eta_min']))} min"
         address: list[Any] = [_p(_text(row.get("label")) or _text(row.get("unit_id")), st["cell_b"]), _p(meta, st["small"])]
         if internal:
             contact = [f"{label}: {_text(row.get(col))}" for col, label in CONTACT_FIELDS.items() if _text(row.get(col))]
@@ -408,7 +404,7 @@ def walk_sheet_pdf(
     ----------
     plan
         The walk; its stops may carry the columns of
-        :func:`geo.walks.outreach.select_stops` (``reason``, ``check``, ``state``,
+        :func:`geo.walks.stops.select_stops` (``reason``, ``check``, ``state``,
         status, business, contacts).
     internal
         Print owner, contact person and phone per stop (personal data: for
@@ -436,7 +432,7 @@ def walk_sheet_pdf(
     _register_fonts()
     st = _styles()
     at = at or date.today()
-    title = title or f"Begehung am {at:%d.%m.%Y}"
+    title = title or f"Begehung am {fmt_date(at)}"
     version = "INTERN – enthält personenbezogene Daten, nicht weitergeben" if internal else "ohne personenbezogene Daten"
 
     def footer(canvas: Any, doc: Any) -> None:
@@ -445,7 +441,7 @@ def walk_sheet_pdf(
         canvas.setFillColor(_GREY)
         left = "Quartiersmonitor · Quartiersservice Wirtschaft · Laufzettel" + (f" {walk_id}" if walk_id else "")
         canvas.drawString(_MARGIN_X, 9 * mm, left)
-        canvas.drawRightString(_PAGE_W - _MARGIN_X, 9 * mm, f"Stand {at:%d.%m.%Y} · Seite {doc.page}")
+        canvas.drawRightString(_PAGE_W - _MARGIN_X, 9 * mm, f"Stand {fmt_date(at)} · Seite {doc.page}")
         marks = ([settings.demo_label] if demo else []) + (["INTERN – personenbezogene Daten"] if internal else [])
         if marks:
             canvas.setFillColor(_RED)
@@ -466,9 +462,9 @@ def walk_sheet_pdf(
     end_text = "zurück zum Start" if plan.round_trip else (plan.end.name if plan.end is not None else "am letzten Stopp")
     info = [
         f"{plan.summary}",
-        f"Start: {plan.start.name} · Ende: {end_text} · Gehgeschwindigkeit {_de(plan.speed_kmh, 1)} km/h, "
-        f"{_de(plan.minutes_per_visit)} min je Besuch"
-        + (f", Zeitbudget {_de(plan.time_budget_min)} min" if plan.time_budget_min else ""),
+        f"Start: {plan.start.name} · Ende: {end_text} · Gehgeschwindigkeit {fmt_number(plan.speed_kmh, digits=1)} km/h, "
+        f"{fmt_number(plan.minutes_per_visit)} min je Besuch"
+        + (f", Zeitbudget {fmt_number(plan.time_budget_min)} min" if plan.time_budget_min else ""),
     ]
     story: list[Any] = [_p(title, st["title"])]
     story += [_p(line, st["info"]) for line in info]
@@ -511,9 +507,9 @@ def walk_sheet_pdf(
         )
     )
     story.append(table)
-    back = f"Zurück zum Start: {_de(plan.final_leg_m)} m." if plan.round_trip else ""
+    back = f"Zurück zum Start: {fmt_number(plan.final_leg_m)} m." if plan.round_trip else ""
     if plan.end is not None and not plan.round_trip:
-        back = f"Weiter zum Ziel ({plan.end.name}): {_de(plan.final_leg_m)} m."
+        back = f"Weiter zum Ziel ({plan.end.name}): {fmt_number(plan.final_leg_m)} m."
     if back:
         story += [Spacer(1, 2 * mm), _p(back, st["info"])]
     if plan.dropped:

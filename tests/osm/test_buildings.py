@@ -16,8 +16,11 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 
 from geo import settings
+from geo.cli import buildings as buildings_cli
 from geo.errors import InputError
 from geo.osm import buildings as B
+from geo.osm.classify import commercial_flags
+from geo.osm.snapshots import load_snapshots, snapshot_date
 from geo.places.areas import load_boundaries
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "leipzig"
@@ -64,7 +67,7 @@ def boundaries(tmp_path: Path) -> gpd.GeoDataFrame:
         {"type": "Feature", "properties": {"Name": n}, "geometry": mapping(g)}
         for n, g in (("Neustadt-Neuschoenefeld", west), ("Volkmarsdorf", east), ("Grünau-Mitte", gruenau))
     ]
-    return load_boundaries(write(tmp_path / "ot.geojson", feats))
+    return load_boundaries(write(tmp_path / "ot.geojson", feats)).frame
 
 
 B7 = shapely.Polygon([(60, 60), (66, 60), (66, 65), (60, 65)])  # 6 x 5 m, metric offsets
@@ -230,7 +233,9 @@ def _check(stats: pd.DataFrame, expected: list[tuple]) -> None:
 
 
 def test_load_snapshots_merges_areas_and_deduplicates(series: list[Path]) -> None:
-    snaps = B.load_snapshots(series)
+    loaded = load_snapshots(series)
+    snaps = loaded.frame
+    assert snaps.attrs == {}  # the notes travel in the result, not in DataFrame.attrs
     counts = snaps.groupby("date")["osm_id"].agg(["size", "nunique"])
     assert counts["size"].tolist() == counts["nunique"].tolist() == [7, 8, 7]
     assert snaps["date"].drop_duplicates().tolist() == [pd.Timestamp(y, 1, 1) for y in (2014, 2015, 2016)]
@@ -239,7 +244,7 @@ def test_load_snapshots_merges_areas_and_deduplicates(series: list[Path]) -> Non
     assert set(snaps.geometry.geom_type) == {"Polygon"}
     assert snaps["version"].dtype == "Int64"
     assert "building:levels" in snaps.columns and "shop" in snaps.columns
-    slim = B.load_snapshots(series, tags=["name"])
+    slim = load_snapshots(series, tags=["name"]).frame
     assert "building:levels" not in slim.columns and {"building", "shop", "amenity"} <= set(slim.columns)
     five = snaps[(snaps["osm_id"] == "5") & (snaps["date"] == "2015-01-01")].iloc[0]
     assert (five["source"], five["tag:date"], five["file"]) == (
@@ -247,28 +252,35 @@ def test_load_snapshots_merges_areas_and_deduplicates(series: list[Path]) -> Non
         "1912",
         "East-2015-buildings.geojson",
     )
-    notes = " ".join(snaps.attrs["notes"])
+    notes = " ".join(loaded.notes)
     assert "West-2015-buildings.geojson: 1 doppelte" in notes
     assert "building=no" in notes and "ohne Geometrie" in notes
 
 
 def test_building_stats_by_ortsteil(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
-    stats = B.building_stats(B.load_snapshots(series), boundaries)
-    _check(stats, EXPECTED)
-    assert stats.attrs["caveat"] == B.CAVEAT
+    snaps = load_snapshots(series)
+    result = B.building_stats(snaps, boundaries)
+    _check(result.table, EXPECTED)
+    assert result.caveat == B.CAVEAT and result.table.attrs == {}
+    # the snapshots' notes are carried over, and a table of the snapshots gives the same figures
+    assert result.notes == snaps.notes
+    plain = B.building_stats(snaps.frame, boundaries)
+    pd.testing.assert_frame_equal(plain.table, result.table)
+    assert plain.notes == ()
     assert B.CAVEAT.startswith("OSM-Zuwachs spiegelt Kartierungsaktivität ebenso wie Bautätigkeit wider")
 
 
 def test_analyse_files_and_folder_match_building_stats(
     series: list[Path], boundaries: gpd.GeoDataFrame
 ) -> None:
-    from_frame = B.building_stats(B.load_snapshots(series), boundaries)
-    pd.testing.assert_frame_equal(B.analyse_files(series, boundaries), from_frame)
-    pd.testing.assert_frame_equal(B.analyse_folder(series[0].parent, boundaries), from_frame)
+    from_frame = B.building_stats(load_snapshots(series), boundaries)
+    for streamed in (B.analyse_files(series, boundaries), B.analyse_folder(series[0].parent, boundaries)):
+        pd.testing.assert_frame_equal(streamed.table, from_frame.table)
+        assert streamed.notes == from_frame.notes and streamed.caveat == B.CAVEAT
 
 
 def test_building_stats_by_quarter(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
-    stats = B.building_stats(B.load_snapshots(series), boundaries, by="quarter")
+    stats = B.building_stats(load_snapshots(series), boundaries, by="quarter").table
     lo = "Leipziger Osten"
     _check(
         stats,
@@ -284,14 +296,14 @@ def test_building_stats_by_quarter(series: list[Path], boundaries: gpd.GeoDataFr
 
 
 def test_unassigned_buildings_get_their_own_group(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
-    stats = B.building_stats(B.load_snapshots(series), boundaries[boundaries["name"] != "Grünau-Mitte"])
+    stats = B.building_stats(load_snapshots(series), boundaries[boundaries["name"] != "Grünau-Mitte"]).table
     rows = stats[stats["group"] == settings.unassigned_label]
     assert rows["buildings"].tolist() == [1, 1, 1]
     assert stats["group"].iloc[-1] == settings.unassigned_label  # listed last
 
 
 def test_building_changes(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
-    changes = B.building_changes(B.load_snapshots(series), boundaries=boundaries)
+    changes = B.building_changes(load_snapshots(series), boundaries=boundaries)
     assert list(changes.columns) == list(B.CHANGE_COLUMNS)
     assert changes.crs == settings.storage_crs
     got = [(r.year, r.kind, r.osm_id) for r in changes.itertuples()]
@@ -311,13 +323,14 @@ def test_building_changes(series: list[Path], boundaries: gpd.GeoDataFrame) -> N
     assert by_id.loc["2", "use_changed"] and not by_id.loc["2", "geometry_changed"]
     assert by_id.loc["4", "ortsteil"] == VD and by_id.loc["4", "quarter"] == "Leipziger Osten"
     assert by_id.loc["4", "previous_date"] == pd.Timestamp("2015-01-01")
-    assert by_id.loc["4", "geometry"].equals(B.load_snapshots(series[:3]).set_index("osm_id").geometry["4"])
+    first_three = load_snapshots(series[:3]).frame
+    assert by_id.loc["4", "geometry"].equals(first_three.set_index("osm_id").geometry["4"])
 
-    since = B.building_changes(B.load_snapshots(series), since=2016)
+    since = B.building_changes(load_snapshots(series), since=2016)
     assert since["osm_id"].tolist() == ["4", "2"]
     assert since["ortsteil"].isna().all()
-    assert B.building_changes(B.load_snapshots(series), since="2015-06-01")["osm_id"].tolist() == ["4", "2"]
-    assert len(B.building_changes(B.load_snapshots(series), since=2030)) == 0
+    assert B.building_changes(load_snapshots(series), since="2015-06-01")["osm_id"].tolist() == ["4", "2"]
+    assert len(B.building_changes(load_snapshots(series), since=2030)) == 0
 
 
 def _moved(dx: float) -> gpd.GeoDataFrame:
@@ -348,7 +361,7 @@ def test_building_stats_from_a_hand_made_frame(boundaries: gpd.GeoDataFrame) -> 
         geometry="umriss",
         crs="EPSG:4326",
     )
-    stats = B.building_stats(frame, boundaries)
+    stats = B.building_stats(frame, boundaries).table
     assert stats["group"].unique().tolist() == [VD]
     assert stats["buildings"].tolist() == [2, 1]
     assert stats["commercial"].tolist() == [1, 0]
@@ -358,7 +371,7 @@ def test_building_stats_from_a_hand_made_frame(boundaries: gpd.GeoDataFrame) -> 
 
 @pytest.mark.parametrize(("dx", "changed"), [(0.0, 0), (0.3, 0), (0.45, 0), (0.6, 1), (3.0, 1)])
 def test_geometry_change_threshold(dx: float, changed: int, boundaries: gpd.GeoDataFrame) -> None:
-    stats = B.building_stats(_moved(dx), boundaries)
+    stats = B.building_stats(_moved(dx), boundaries).table
     assert stats["geometry_changed"].tolist()[1] == changed
     assert stats["changed"].tolist()[1] == changed
 
@@ -387,37 +400,37 @@ def test_geometry_change_threshold(dx: float, changed: int, boundaries: gpd.GeoD
 )
 def test_commercial_flags(tags: dict, expected: bool) -> None:
     frame = pd.DataFrame([tags])
-    assert B.commercial_flags(frame).tolist() == [expected]
+    assert commercial_flags(frame).tolist() == [expected]
 
 
 def test_commercial_flags_without_tag_columns() -> None:
-    assert B.commercial_flags(pd.DataFrame({"building": ["yes", None]})).tolist() == [False, False]
+    assert commercial_flags(pd.DataFrame({"building": ["yes", None]})).tolist() == [False, False]
 
 
 # -- dates and input errors ----------------------------------------------------------
 
 
 def test_snapshot_date() -> None:
-    assert B.snapshot_date("Volkmarsdorf-2014-buildings.geojson") == pd.Timestamp("2014-01-01")
-    assert B.snapshot_date("/x/osm-2023-06-30.geojson") == pd.Timestamp("2023-06-30")
-    assert B.snapshot_date("a.geojson", dates={"a.geojson": "2020-03-01"}) == pd.Timestamp("2020-03-01")
-    assert B.snapshot_date(
+    assert snapshot_date("Volkmarsdorf-2014-buildings.geojson") == pd.Timestamp("2014-01-01")
+    assert snapshot_date("/x/osm-2023-06-30.geojson") == pd.Timestamp("2023-06-30")
+    assert snapshot_date("a.geojson", dates={"a.geojson": "2020-03-01"}) == pd.Timestamp("2020-03-01")
+    assert snapshot_date(
         "/x/a.geojson", dates={Path("/x/a.geojson"): pd.Timestamp("2021-01-01")}
     ) == pd.Timestamp("2021-01-01")
     with pytest.raises(InputError, match="gebaeude.geojson.*kein Jahr"):
-        B.snapshot_date("gebaeude.geojson")
+        snapshot_date("gebaeude.geojson")
     with pytest.raises(InputError, match="mehrere Daten"):
-        B.snapshot_date("Gebiet-2014-2015.geojson")
+        snapshot_date("Gebiet-2014-2015.geojson")
     with pytest.raises(InputError, match="kein Datum"):
-        B.snapshot_date("a.geojson", dates={"a.geojson": "gestern"})
+        snapshot_date("a.geojson", dates={"a.geojson": "gestern"})
 
 
 def test_dates_mapping_for_files_without_year(tmp_path: Path) -> None:
     a = write(tmp_path / "alt.geojson", [feature("1", rect(0, 0, 10, 10), building="yes")])
     b = write(tmp_path / "neu.geojson", [feature("1", rect(0, 0, 10, 10), building="yes")])
     with pytest.raises(InputError, match="alt.geojson"):
-        B.load_snapshots([a, b])
-    snaps = B.load_snapshots([a, b], dates={"alt.geojson": "2019-01-01", "neu.geojson": "2020-01-01"})
+        load_snapshots([a, b])
+    snaps = load_snapshots([a, b], dates={"alt.geojson": "2019-01-01", "neu.geojson": "2020-01-01"}).frame
     assert snaps["date"].tolist() == [pd.Timestamp("2019-01-01"), pd.Timestamp("2020-01-01")]
 
 
@@ -426,10 +439,11 @@ def test_empty_and_missing_files(tmp_path: Path, boundaries: gpd.GeoDataFrame) -
         tmp_path / "East-2014-buildings.geojson", [feature("1", rect(10, 0, 10, 10), building="yes")]
     )
     empty = write(tmp_path / "East-2015-buildings.geojson", [])
-    stats = B.analyse_files([full, empty], boundaries)
+    result = B.analyse_files([full, empty], boundaries)
+    stats = result.table
     assert stats["buildings"].tolist() == [1, 0]
     assert stats["removed"].tolist()[1] == 1
-    assert any("East-2015-buildings.geojson enthält keine Gebäude" in n for n in stats.attrs["notes"])
+    assert any("East-2015-buildings.geojson enthält keine Gebäude" in n for n in result.notes)
 
     zero = tmp_path / "East-2016-buildings.geojson"
     zero.write_bytes(b"")
@@ -449,11 +463,12 @@ def test_empty_and_missing_files(tmp_path: Path, boundaries: gpd.GeoDataFrame) -
 
 def test_missing_area_file_is_noted(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
     without = [p for p in series if p.name != "Gruenau-2015-buildings.geojson"]
-    stats = B.analyse_files(without, boundaries)
+    result = B.analyse_files(without, boundaries)
+    stats = result.table
     gm = stats[stats["group"] == GM]
     assert gm["buildings"].tolist() == [1, 0, 1]
     assert gm["removed"].tolist()[1] == 1 and gm["added"].tolist()[2] == 1
-    notes = " ".join(stats.attrs["notes"])
+    notes = " ".join(result.notes)
     assert "keine Datei für Gruenau – " in notes and "erstmals Datei(en) für Gruenau – " in notes
 
 
@@ -477,19 +492,20 @@ def test_invalid_and_odd_geometries(tmp_path: Path, boundaries: gpd.GeoDataFrame
             feature("5", rect(100, 0, 10, 10)),
         ],
     )
-    snaps = B.load_snapshots([path])
+    loaded = load_snapshots([path])
+    snaps = loaded.frame
     assert snaps["osm_id"].tolist() == ["1", "2", "3", "5"]
     assert snaps.geometry.is_valid.all()
     assert snaps.set_index("osm_id").loc["5", "building"] == "yes"  # missing tag: a building anyway
-    stats = B.building_stats(snaps, boundaries)
+    stats = B.building_stats(snaps, boundaries).table
     assert stats["footprint_m2"].tolist()[0] == pytest.approx(50 + 200 + 100 + 100, rel=1e-6)
-    notes = " ".join(snaps.attrs["notes"])
+    notes = " ".join(loaded.notes)
     assert "repariert" in notes and "geschlossene Linie" in notes and "ohne Fläche" in notes
 
 
 def test_no_files() -> None:
     with pytest.raises(InputError, match="Keine Schnappschuss-Dateien"):
-        B.load_snapshots([])
+        load_snapshots([])
 
 
 def test_missing_id_column(tmp_path: Path) -> None:
@@ -501,16 +517,16 @@ def test_missing_id_column(tmp_path: Path) -> None:
         encoding="utf-8",
     )  # fmt: skip
     with pytest.raises(InputError, match="East-2014-buildings.geojson hat keine Spalte mit der OSM-Kennung"):
-        B.load_snapshots([path])
+        load_snapshots([path])
 
 
 def test_bad_options(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
     with pytest.raises(InputError, match="Gruppierung"):
-        B.building_stats(B.load_snapshots(series), boundaries, by="street")  # type: ignore[arg-type]
+        B.building_stats(load_snapshots(series), boundaries, by="street")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="osm_id"):
         B.building_stats(gpd.GeoDataFrame({"date": []}, geometry=[], crs="EPSG:4326"), boundaries)
     with pytest.raises(InputError, match="since"):
-        B.building_changes(B.load_snapshots(series), since="irgendwann")
+        B.building_changes(load_snapshots(series), since="irgendwann")
 
 
 # -- command line ----------------------------------------------------------------------
@@ -519,7 +535,7 @@ def test_bad_options(series: list[Path], boundaries: gpd.GeoDataFrame) -> None:
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m geo")
     sub = parser.add_subparsers(dest="command", required=True)
-    B.add_cli(sub)
+    buildings_cli.add_cli(sub)
     return parser.parse_args(argv)
 
 
@@ -541,7 +557,7 @@ def test_cli_json(series: list[Path], boundaries: gpd.GeoDataFrame, tmp_path: Pa
         ]
     )
     assert args.by == "ortsteil"
-    assert B.run_cli(args) == 0
+    assert buildings_cli.run_cli(args) == 0
     out, err = capsys.readouterr()
     rows = json.loads(out)
     assert len(rows) == len(EXPECTED)
@@ -558,7 +574,7 @@ def test_cli_json(series: list[Path], boundaries: gpd.GeoDataFrame, tmp_path: Pa
 def test_cli_csv_and_table(series: list[Path], boundaries: gpd.GeoDataFrame, tmp_path: Path, capsys) -> None:
     grenzen = str(_write_boundaries(tmp_path, boundaries))
     assert (
-        B.run_cli(
+        buildings_cli.run_cli(
             _parse(
                 [
                     "buildings",
@@ -587,7 +603,7 @@ def test_cli_csv_and_table(series: list[Path], boundaries: gpd.GeoDataFrame, tmp
         "changed",
     ]
     assert lines[1].startswith("Grünau;2014-01-01;1;")
-    assert B.run_cli(_parse(["buildings", *map(str, series), "--boundaries", grenzen])) == 0
+    assert buildings_cli.run_cli(_parse(["buildings", *map(str, series), "--boundaries", grenzen])) == 0
     out, _ = capsys.readouterr()
     assert "Volkmarsdorf" in out and "2016-01-01" in out and "Kartierungsaktivität" in out
 
@@ -601,7 +617,7 @@ def test_cli_error(tmp_path: Path, capsys) -> None:
             str(tmp_path / "fehlt.geojson"),
         ]
     )
-    assert B.run_cli(args) == 2
+    assert buildings_cli.run_cli(args) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("Fehler: ") and "fehlt.geojson" in err and err.count("\n") == 1
 
@@ -708,7 +724,8 @@ def test_real_snapshots_against_independent_computation() -> None:
         pytest.skip(f"shared Leipzig building snapshots not available at {folder}")
     ortsteile_path = SHARED / "ortsteile.geojson"
     files = [folder / f"{stem}-{year}-buildings.geojson" for stem in REAL_ORTSTEILE for year in YEARS]
-    stats = B.analyse_files(files, load_boundaries(ortsteile_path))
+    result = B.analyse_files(files, load_boundaries(ortsteile_path).frame)
+    stats = result.table
     expected = _independent(folder, ortsteile_path)
 
     assert set(stats["date"].dt.year) == set(YEARS)
@@ -726,7 +743,7 @@ def test_real_snapshots_against_independent_computation() -> None:
         for col in ("added", "removed", "use_changed", "geometry_changed"):
             assert got[col] == exp[col], (where, col, got[col], exp[col])
     # the 2020 extracts hold every building twice: counted once
-    assert any("Volkmarsdorf-2020-buildings.geojson: 716 doppelte" in n for n in stats.attrs["notes"])
+    assert any("Volkmarsdorf-2020-buildings.geojson: 716 doppelte" in n for n in result.notes)
     vd = stats[stats["group"] == "Volkmarsdorf"].set_index(
         stats["date"].dt.year[stats["group"] == "Volkmarsdorf"]
     )
@@ -737,10 +754,10 @@ def test_events_outside_every_ortsteil_count_as_unassigned(
     series: list[Path], boundaries: gpd.GeoDataFrame
 ) -> None:
     """Additions/removals of buildings outside the boundaries go to '(ohne Zuordnung)', not 'nan'."""
-    snapshots = B.load_snapshots(series)
-    full = B.building_stats(snapshots, boundaries)
+    snapshots = load_snapshots(series)
+    full = B.building_stats(snapshots, boundaries).table
     kept = boundaries.iloc[:1]
-    partial = B.building_stats(snapshots, kept)
+    partial = B.building_stats(snapshots, kept).table
     assert set(partial["group"]) == {kept["name"].iloc[0], settings.unassigned_label}
     for col in ("buildings", "added", "removed", "changed"):
         whole = full.groupby("date")[col].sum(min_count=1)

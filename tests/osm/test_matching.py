@@ -16,6 +16,9 @@ from geo import settings
 from geo.errors import InputError, StoreError
 from geo.osm import download as osm
 from geo.osm import matching
+from geo.osm.classify import classify_tags
+from geo.osm.features import BUSINESS_COLUMNS
+from geo.osm.takeover import apply_to_register, to_observations, units_from_osm
 from geo.outputs import osm_maps
 from geo.places.areas import approximate_boundaries, assign_areas
 from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS
@@ -57,7 +60,7 @@ def osm_frame(features: list[dict]) -> gpd.GeoDataFrame:
     records, geoms = [], []
     for f in features:
         tags = {k: v for k, v in f.items() if k not in ("osm_type", "osm_id", "dx", "dy")}
-        use_class, tag, disused = osm.classify_tags(tags)
+        use_class, tag, disused = classify_tags(tags)
         records.append(
             {
                 "osm_type": f["osm_type"], "osm_id": f["osm_id"], "name": tags.get("name"),
@@ -67,8 +70,8 @@ def osm_frame(features: list[dict]) -> gpd.GeoDataFrame:
             }
         )  # fmt: skip
         geoms.append(gpd.points_from_xy([lonlat(f["dx"], f["dy"])[0]], [lonlat(f["dx"], f["dy"])[1]])[0])
-    frame = pd.DataFrame.from_records(records, columns=list(osm.BUSINESS_COLUMNS))
-    for col, dtype in osm.BUSINESS_COLUMNS.items():
+    frame = pd.DataFrame.from_records(records, columns=list(BUSINESS_COLUMNS))
+    for col, dtype in BUSINESS_COLUMNS.items():
         frame[col] = frame[col].astype(dtype)
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
@@ -106,7 +109,7 @@ def pairs(frame: pd.DataFrame) -> list[tuple[str, str]]:
     ],
 )
 def test_name_similarity(a, b, same):
-    assert (matching.name_similarity(a, b) >= matching.DEFAULT_NAME_THRESHOLD) is same
+    assert (matching.name_similarity(a, b) >= settings.osm_name_threshold) is same
     assert np.isnan(matching.name_similarity(a, None))
 
 
@@ -289,7 +292,7 @@ def test_observations_have_the_right_statuses_and_sources(scene):
     register, features = scene
     result = matching.compare_with_osm(register, features, at="2025-07-01")
     day = date(2025, 6, 30)
-    vac = matching.to_observations(
+    vac = to_observations(
         result.vacant_but_osm_business, kind="vacant_but_osm_business", observed_on=day
     )
     assert list(vac.columns) == [c for c in OBSERVATION_COLUMNS if c != "obs_id"]
@@ -301,7 +304,7 @@ def test_observations_have_the_right_statuses_and_sources(scene):
     assert not vac["new_settlement"].any() and (vac["observed_on"] == pd.Timestamp(day)).all()
     assert vac["note"].iloc[0] == "Abgleich mit OpenStreetMap: node/5 (amenity=cafe)"
 
-    closed = matching.to_observations(
+    closed = to_observations(
         result.occupied_but_osm_disused,
         kind="occupied_but_osm_disused",
         observed_on=day,
@@ -311,7 +314,7 @@ def test_observations_have_the_right_statuses_and_sources(scene):
         ["E50", "probably_vacant", None, "Team Ost"]
     ]
     missing = result.osm_missing_in_register.sort_values("osm_id")
-    new = matching.to_observations(missing, kind="osm_missing_in_register", observed_on=day)
+    new = to_observations(missing, kind="osm_missing_in_register", observed_on=day)
     assert plain(new[["unit_id", "status", "business_name"]]) == [
         ["OSM-n2", "occupied", "Friseur Schnitt"],
         ["OSM-n3", "occupied", "Copyshop Blatt"],
@@ -319,7 +322,7 @@ def test_observations_have_the_right_statuses_and_sources(scene):
         ["OSM-n9", "occupied", "Späti Ost"],
         ["OSM-n11", "probably_vacant", None],
     ]
-    units = matching.units_from_osm(missing)
+    units = units_from_osm(missing)
     assert list(units["unit_id"]) == ["OSM-n2", "OSM-n3", "OSM-n8", "OSM-n9", "OSM-n11"]
     assert list(units.columns) == [*UNIT_COLUMNS, "geometry"]
     assert units.iloc[-1][["street", "housenumber", "use_class"]].tolist() == [
@@ -329,9 +332,9 @@ def test_observations_have_the_right_statuses_and_sources(scene):
     ]
     assert matching.osm_unit_id("way", 2001) == "OSM-w2001"
     with pytest.raises(InputError, match="gehören nicht zur Liste"):
-        matching.to_observations(missing, kind="vacant_but_osm_business", observed_on=day)
+        to_observations(missing, kind="vacant_but_osm_business", observed_on=day)
     with pytest.raises(InputError, match="unbekannt"):
-        matching.to_observations(missing, kind="irgendwas", observed_on=day)
+        to_observations(missing, kind="irgendwas", observed_on=day)
 
 
 def digest(path: Path) -> str:
@@ -377,7 +380,7 @@ def test_apply_writes_units_and_observations_in_one_transaction(scene, store_pat
         "occupied_but_osm_disused": result.occupied_but_osm_disused,
         "osm_missing_in_register": result.osm_missing_in_register.loc[lambda f: f["osm_id"].isin([3, 11])],
     }
-    done = matching.apply_to_register(
+    done = apply_to_register(
         store, selection, observed_on=date(2025, 6, 30), recorded_by="Team Ost", today=TODAY
     )
     assert store.writes == 1
@@ -406,7 +409,7 @@ def test_apply_writes_units_and_observations_in_one_transaction(scene, store_pat
     # taking the same OSM feature over again is refused
     before = digest(store_path)
     with pytest.raises(InputError, match="OSM-n3 ist schon im Register"):
-        matching.apply_to_register(
+        apply_to_register(
             store,
             {"osm_missing_in_register": selection["osm_missing_in_register"]},
             observed_on=date(2025, 6, 30),
@@ -424,22 +427,22 @@ def test_apply_writes_nothing_when_a_row_is_bad(scene, store_path):
     before = digest(store_path)
     store = open_store(store_path)
     with pytest.raises(InputError, match="GIBT-ES-NICHT gibt es im Register nicht"):
-        matching.apply_to_register(
+        apply_to_register(
             store, {"osm_missing_in_register": good_new, "vacant_but_osm_business": bad},
             observed_on=date(2025, 6, 30), today=TODAY,
         )  # fmt: skip
     assert digest(store_path) == before
     with pytest.raises(InputError, match="Zukunft"):
-        matching.apply_to_register(
+        apply_to_register(
             store, {"osm_missing_in_register": good_new}, observed_on=date(2025, 8, 1), today=TODAY
         )
     with pytest.raises(InputError, match="Keine Zeilen"):
-        matching.apply_to_register(
+        apply_to_register(
             store, {"vacant_but_osm_business": bad.iloc[0:0]}, observed_on=date(2025, 6, 30), today=TODAY
         )
     twice = pd.concat([result.vacant_but_osm_business.iloc[:1]] * 2)
     with pytest.raises(InputError, match="mehrfach"):
-        matching.apply_to_register(
+        apply_to_register(
             store, {"vacant_but_osm_business": twice}, observed_on=date(2025, 6, 30), today=TODAY
         )
     assert digest(store_path) == before
@@ -451,16 +454,16 @@ def test_a_failing_write_leaves_the_file_unchanged(scene, store_path, monkeypatc
     register, features = scene
     result = matching.compare_with_osm(register, features, at="2025-07-01")
     selection = {"osm_missing_in_register": result.osm_missing_in_register.loc[lambda f: f["osm_id"] == 3]}
-    original = matching.to_observations
+    original = to_observations
 
     def broken(rows, **kwargs):
         obs = original(rows, **kwargs)
         return obs.assign(status="kaputt")  # refused by the store's CHECK constraint
 
-    monkeypatch.setattr(matching, "to_observations", broken)
+    monkeypatch.setattr("geo.osm.takeover.to_observations", broken)
     before = digest(store_path)
     with pytest.raises(StoreError):
-        matching.apply_to_register(
+        apply_to_register(
             open_store(store_path), selection, observed_on=date(2025, 6, 30), today=TODAY
         )
     assert digest(store_path) == before

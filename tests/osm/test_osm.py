@@ -19,6 +19,15 @@ from streamlit.testing.v1 import AppTest
 
 from geo.errors import InputError
 from geo.osm import download as osm
+from geo.osm.classify import AMENITY_CLASSES, BUSINESS_TAGS, OFFICE_CLASSES, SHOP_CLASSES, classify_tags
+from geo.osm.features import BUSINESS_COLUMNS, STREET_COLUMNS
+from geo.osm.files import (
+    load_buildings,
+    load_businesses,
+    load_businesses_upload,
+    load_streets,
+    load_walk_network,
+)
 from geo.places.areas import approximate_boundaries, assign_areas
 from geo.register.model import USE_CLASSES
 from geo.register.store import ChangeSet, GeoPackageStore, open_store
@@ -86,15 +95,15 @@ def rows(frame: pd.DataFrame) -> list[tuple]:
     ],
 )
 def test_classification_table(tags, expected):
-    assert osm.classify_tags(tags) == expected
+    assert classify_tags(tags) == expected
 
 
 def test_business_query_contains_the_commercial_amenities_and_vacancy_tags():
-    assert osm.BUSINESS_TAGS["shop"] is True and osm.BUSINESS_TAGS["vacant"] == "yes"
-    assert osm.BUSINESS_TAGS["disused:shop"] is True
-    assert {"restaurant", "pharmacy", "bank", "fuel", "doctors"} <= set(osm.BUSINESS_TAGS["amenity"])
-    assert "bench" not in osm.BUSINESS_TAGS["amenity"]
-    classes = {*osm.AMENITY_CLASSES.values(), *osm.SHOP_CLASSES.values(), *osm.OFFICE_CLASSES.values()}
+    assert BUSINESS_TAGS["shop"] is True and BUSINESS_TAGS["vacant"] == "yes"
+    assert BUSINESS_TAGS["disused:shop"] is True
+    assert {"restaurant", "pharmacy", "bank", "fuel", "doctors"} <= set(BUSINESS_TAGS["amenity"])
+    assert "bench" not in BUSINESS_TAGS["amenity"]
+    classes = {*AMENITY_CLASSES.values(), *SHOP_CLASSES.values(), *OFFICE_CLASSES.values()}
     assert classes <= set(USE_CLASSES)
 
 
@@ -102,12 +111,15 @@ def test_business_query_contains_the_commercial_amenities_and_vacancy_tags():
 
 
 def test_fetch_businesses_via_stub(osm_stub):
-    frame = osm.fetch_businesses(AREA, area_name="Testviertel")
+    table = osm.fetch_businesses(AREA, area_name="Testviertel")
+    frame = table.frame
     assert rows(frame) == EXPECTED
-    assert list(frame.columns) == [*osm.BUSINESS_COLUMNS, "geometry"]
+    assert list(frame.columns) == [*BUSINESS_COLUMNS, "geometry"]
     assert frame.crs.to_epsg() == 4326 and set(frame.geom_type) == {"Point"}
     assert (frame["data_date"] == DATA_DATE).all()
-    assert frame.attrs["date_source"] == "overpass" and frame.attrs["from_cache"] is False
+    assert table.date_source == "overpass" and table.from_cache is False and table.notice is None
+    assert table.data_date == DATA_DATE and table.file is None and table.fetched_at is not None
+    assert frame.attrs == {}  # no metadata rides in DataFrame.attrs
     bakery = frame.iloc[0]
     assert (bakery["street"], bakery["housenumber"], bakery["postcode"]) == ("Eisenbahnstraße", "12", "04315")
     assert json.loads(frame.loc[frame["osm_id"] == 1009, "osm_tags"].iloc[0]) == {
@@ -121,8 +133,8 @@ def test_fetch_businesses_via_stub(osm_stub):
     assert len(queries) == 1
     assert "'disused:shop'" in queries[0].query and "['vacant'='yes']" in queries[0].query
     assert "['amenity'='restaurant']" in queries[0].query
-    assert "Datenstand laut Overpass: 30.06.2025 10:41 UTC" in osm.source_note(frame)
-    assert osm.ATTRIBUTION in osm.source_note(frame)
+    assert "Datenstand laut Overpass: 30.06.2025 10:41 UTC" in osm.source_note(table)
+    assert osm.ATTRIBUTION in osm.source_note(table)
 
 
 def test_second_fetch_works_without_the_server(osm_stub):
@@ -130,21 +142,20 @@ def test_second_fetch_works_without_the_server(osm_stub):
     osm_stub.stop()
     # osmnx answers the same query from its cache
     again = osm.fetch_businesses(AREA, area_name="Testviertel")
-    assert_frame_equal(again, first)
-    assert again.attrs["from_cache"] is False
+    assert_frame_equal(again.frame, first.frame)
+    assert again.from_cache is False
     # asking Overpass anew fails: our saved result is used, with a notice
     refreshed = osm.fetch_businesses(AREA, area_name="Testviertel", refresh=True)
-    assert_frame_equal(refreshed, first)
-    assert refreshed.attrs["from_cache"] is True
-    assert refreshed.attrs["notice"].startswith(
-        "OpenStreetMap ist nicht erreichbar (keine Verbindung zu 127.0.0.1:"
-    )
-    assert "Zwischenstand vom 30.06.2025" in refreshed.attrs["notice"]
+    assert_frame_equal(refreshed.frame, first.frame)
+    assert refreshed.from_cache is True and refreshed.data_date == DATA_DATE
+    assert refreshed.notice.startswith("OpenStreetMap ist nicht erreichbar (keine Verbindung zu 127.0.0.1:")
+    assert "Zwischenstand vom 30.06.2025" in refreshed.notice
+    assert "gespeicherter Zwischenstand" in osm.source_note(refreshed)
     # the failed refresh left osmnx's cache in place
-    assert osm.fetch_businesses(AREA, area_name="Testviertel").attrs["from_cache"] is False
-    frame, day = osm.cached_businesses("Testviertel")
-    assert_frame_equal(frame, first)
-    assert day == DATA_DATE
+    assert osm.fetch_businesses(AREA, area_name="Testviertel").from_cache is False
+    saved = osm.cached_businesses("Testviertel")
+    assert_frame_equal(saved.frame, first.frame)
+    assert saved.data_date == DATA_DATE and saved.from_cache and saved.date_source == "overpass"
     assert osm.cached_businesses("testviertel") is not None  # the key ignores spelling variants
     assert osm.cached_businesses("Anderswo") is None
     assert len(osm_stub.interpreter_requests()) == 1
@@ -156,11 +167,12 @@ def test_refresh_asks_overpass_again_and_the_fetch_time_stands_in_for_a_missing_
     assert len(osm_stub.interpreter_requests()) == 1  # osmnx's cache
     del osm_stub.overpass["businesses"]["osm3s"]
     before = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
-    frame = osm.fetch_businesses(AREA, area_name="Testviertel", refresh=True)
+    table = osm.fetch_businesses(AREA, area_name="Testviertel", refresh=True)
     assert len(osm_stub.interpreter_requests()) == 2
-    assert frame.attrs["date_source"] == "fetch_time" and frame["data_date"].iloc[0] >= before
-    assert "Abrufzeitpunkt" in osm.source_note(frame)
-    assert osm.cached_businesses("Testviertel")[1] >= before
+    assert table.date_source == "fetch_time" and table.frame["data_date"].iloc[0] >= before
+    assert table.data_date == table.frame["data_date"].iloc[0]
+    assert "Abrufzeitpunkt" in osm.source_note(table)
+    assert osm.cached_businesses("Testviertel").data_date >= before
 
 
 def test_offline_without_saved_result_raises_a_clear_message(osmnx_offline):
@@ -175,29 +187,29 @@ def test_offline_without_saved_result_raises_a_clear_message(osmnx_offline):
 
 
 def test_without_cache_nothing_is_saved(osm_stub):
-    frame = osm.fetch_businesses(AREA, area_name="Testviertel", cache=False)
-    assert rows(frame) == EXPECTED and frame.attrs["date_source"] == "overpass"
+    table = osm.fetch_businesses(AREA, area_name="Testviertel", cache=False)
+    assert rows(table.frame) == EXPECTED and table.date_source == "overpass"
     assert osm.cached_businesses("Testviertel") is None
 
 
 def test_area_without_businesses_gives_an_empty_table(osm_stub):
     osm_stub.overpass["businesses"] = {**osm_stub.overpass["businesses"], "elements": []}
-    frame = osm.fetch_businesses(AREA, area_name="Leer")
-    assert frame.empty and list(frame.columns) == [*osm.BUSINESS_COLUMNS, "geometry"]
-    saved, day = osm.cached_businesses("Leer")
-    assert saved.empty and day == DATA_DATE
+    frame = osm.fetch_businesses(AREA, area_name="Leer").frame
+    assert frame.empty and list(frame.columns) == [*BUSINESS_COLUMNS, "geometry"]
+    saved = osm.cached_businesses("Leer")
+    assert saved.frame.empty and saved.data_date == DATA_DATE
 
 
 def test_area_without_streets_gives_an_empty_network(osm_stub):
     osm_stub.overpass["walk"] = {**osm_stub.overpass["walk"], "elements": []}
     graph = osm.fetch_walk_network(AREA, area_name="Leer")
     assert graph.number_of_edges() == 0 and graph.graph["data_date"] == DATA_DATE.isoformat()
-    streets = osm.fetch_streets(AREA, area_name="Leer")
-    assert streets.empty and list(streets.columns) == [*osm.STREET_COLUMNS, "geometry"]
+    streets = osm.fetch_streets(AREA, area_name="Leer").frame
+    assert streets.empty and list(streets.columns) == [*STREET_COLUMNS, "geometry"]
 
 
 def test_buildings_streets_and_walk_network_via_stub(osm_stub):
-    buildings = osm.fetch_buildings(AREA, area_name="Testviertel")
+    buildings = osm.fetch_buildings(AREA, area_name="Testviertel").frame
     assert list(buildings["osm_id"]) == [5001, 5002, 5003]
     assert list(buildings["building"]) == ["apartments", "retail", "yes"]
     assert buildings.loc[1, "shop"] == "supermarket" and buildings.loc[0, "levels"] == "5"
@@ -207,7 +219,10 @@ def test_buildings_streets_and_walk_network_via_stub(osm_stub):
     assert isinstance(graph, nx.MultiDiGraph) and graph.number_of_edges() > 0
     assert str(graph.graph["crs"]).upper().endswith("25833")
     assert graph.graph["data_date"] == DATA_DATE.isoformat()
-    streets = osm.fetch_streets(AREA, area_name="Testviertel")
+    street_table = osm.fetch_streets(AREA, area_name="Testviertel")
+    assert street_table.data_date == DATA_DATE and street_table.date_source == "overpass"
+    assert street_table.from_cache is False
+    streets = street_table.frame
     assert {7001, 7002, 7003, 7005} <= set(streets["osm_id"])
     # osmnx merges the corner segments of the small grid: their names are joined
     assert {"Hermann-Liebmann-Straße", "Eisenbahnstraße; Querstraße 0"} <= set(streets["name"].dropna())
@@ -216,9 +231,12 @@ def test_buildings_streets_and_walk_network_via_stub(osm_stub):
 
     osm_stub.stop()
     offline = osm.fetch_buildings(AREA, area_name="Testviertel", refresh=True)
-    assert offline.attrs["from_cache"]
-    assert_frame_equal(offline, buildings)
-    saved, _ = osm.cached_streets("Testviertel")
+    assert offline.from_cache and offline.notice and offline.data_date == DATA_DATE
+    assert_frame_equal(offline.frame, buildings)
+    assert osm.cached_buildings("Testviertel").data_date == DATA_DATE
+    saved = osm.cached_streets("Testviertel")
+    assert saved.from_cache and saved.data_date == DATA_DATE
+    saved = saved.frame
     assert_frame_equal(saved.drop(columns="geometry"), streets.drop(columns="geometry"))
 
 
@@ -232,59 +250,67 @@ def test_geocoding_via_the_stub_nominatim(osm_stub):
 
 
 def test_osm_xml_file_gives_the_same_table_as_the_stub(osm_stub):
-    online = osm.fetch_businesses(AREA, area_name="Testviertel")
-    from_file = osm.load_businesses(FIXTURES / "businesses.osm")
-    assert_frame_equal(from_file, online)  # bench, crossing, community centre and vacant=no are left out
-    assert from_file.attrs["date_source"] == "file" and from_file.attrs["file"] == "businesses.osm"
+    online = osm.fetch_businesses(AREA, area_name="Testviertel").frame
+    from_file = load_businesses(FIXTURES / "businesses.osm")
+    # bench, crossing, community centre and vacant=no are left out
+    assert_frame_equal(from_file.frame, online)
+    assert from_file.date_source == "file" and from_file.file == "businesses.osm"
+    assert from_file.data_date == DATA_DATE and not from_file.from_cache and from_file.fetched_at is None
+    assert osm.source_note(from_file) == (
+        f"Datenstand laut Datei: 30.06.2025 10:41 UTC · Datei businesses.osm · {osm.ATTRIBUTION}"
+    )
 
 
 def test_geojson_and_geopackage_files(tmp_path):
-    reference = osm.load_businesses(FIXTURES / "businesses.osm")
-    turbo = osm.load_businesses(FIXTURES / "businesses-turbo.geojson")
+    reference = load_businesses(FIXTURES / "businesses.osm").frame
+    turbo = load_businesses(FIXTURES / "businesses-turbo.geojson").frame
     assert_frame_equal(turbo, reference)
 
     # our own tables written as GeoPackage and GeoJSON read back unchanged
     reference.to_file(tmp_path / "betriebe.gpkg", layer="betriebe", driver="GPKG")
     reference.to_file(tmp_path / "betriebe.geojson", driver="GeoJSON")
-    assert_frame_equal(osm.load_businesses(tmp_path / "betriebe.gpkg", layer="betriebe"), reference)
-    assert_frame_equal(osm.load_businesses(tmp_path / "betriebe.geojson"), reference)
+    assert_frame_equal(load_businesses(tmp_path / "betriebe.gpkg", layer="betriebe").frame, reference)
+    assert_frame_equal(load_businesses(tmp_path / "betriebe.geojson").frame, reference)
 
     # a GeoPackage with raw tags and osm_type/osm_id columns (as QGIS/QuickOSM writes them)
     raw = gpd.read_file(FIXTURES / "businesses-turbo.geojson")
     raw["osm_type"] = raw["@id"].str.split("/").str[0]
     raw["osm_id"] = raw["@id"].str.split("/").str[1].astype("int64")
     raw.drop(columns=["@id", "id"], errors="ignore").to_file(tmp_path / "roh.gpkg", driver="GPKG")
-    loaded = osm.load_businesses(tmp_path / "roh.gpkg")
-    assert loaded.attrs["date_source"] == "file_time"
+    loaded = load_businesses(tmp_path / "roh.gpkg")
+    assert loaded.date_source == "file_time" and loaded.file == "roh.gpkg"
+    assert "Änderungszeit der Datei" in osm.source_note(loaded)
+    loaded = loaded.frame
     assert_frame_equal(loaded.drop(columns="data_date"), reference.drop(columns="data_date"))
 
-    clipped = osm.load_businesses(
+    clipped = load_businesses(
         FIXTURES / "businesses.osm", polygon=box(12.3995, 51.3445, 12.4015, 51.3455)
-    )
+    ).frame
     assert list(clipped["osm_id"]) == [1001, 1002, 1003]
 
 
 def test_uploaded_bytes_are_read_like_the_file():
     data = (FIXTURES / "businesses-turbo.geojson").read_bytes()
     assert_frame_equal(
-        osm.load_businesses_upload(data, "export.geojson"), osm.load_businesses(FIXTURES / "businesses.osm")
+        load_businesses_upload(data, "export.geojson").frame,
+        load_businesses(FIXTURES / "businesses.osm").frame,
     )
 
 
 def test_bad_files_are_refused_with_a_message(tmp_path):
     with pytest.raises(InputError, match="nicht gefunden"):
-        osm.load_businesses(tmp_path / "fehlt.osm")
+        load_businesses(tmp_path / "fehlt.osm")
     (tmp_path / "kaputt.osm").write_text("<osm><node id='1'", encoding="utf-8")
     with pytest.raises(InputError, match="keine lesbare OSM-XML-Datei"):
-        osm.load_businesses(tmp_path / "kaputt.osm")
+        load_businesses(tmp_path / "kaputt.osm")
     (tmp_path / "liste.csv").write_text("a;b\n", encoding="utf-8")
     with pytest.raises(InputError, match="unbekanntes Dateiformat"):
-        osm.load_businesses(tmp_path / "liste.csv")
+        load_businesses(tmp_path / "liste.csv")
     gpd.GeoDataFrame({"shop": ["bakery"]}, geometry=gpd.points_from_xy([12.4], [51.34]), crs=4326).to_file(
         tmp_path / "ohne-id.geojson", driver="GeoJSON"
     )
     with pytest.raises(InputError, match="keine OSM-Kennung"):
-        osm.load_businesses(tmp_path / "ohne-id.geojson")
+        load_businesses(tmp_path / "ohne-id.geojson")
 
 
 def test_area_polygon_from_boundaries():
@@ -432,14 +458,15 @@ def test_fixture_files_are_small_and_hand_made():
 def test_real_building_extract_as_a_local_file(shared_data, ortsteil):
     path = shared_data / "osm-buildings" / f"{ortsteil}-2025-buildings.geojson"
     raw = gpd.read_file(path)
-    buildings = osm.load_buildings(path)
+    loaded = load_buildings(path)
+    buildings = loaded.frame
     has_building = raw["building"].notna() & raw.geom_type.isin(["Polygon", "MultiPolygon"])
     assert sorted(buildings["osm_id"]) == sorted(raw.loc[has_building, "id"].astype("int64"))
     assert set(buildings["osm_type"]) == {"way"}
     newest = pd.to_datetime(raw["timestamp"].astype("int64").max(), unit="ms").floor("s")
-    assert buildings.attrs["date_source"] == "file" and (buildings["data_date"] == newest).all()
+    assert loaded.date_source == "file" and (buildings["data_date"] == newest).all()
 
-    businesses = osm.load_businesses(path)
+    businesses = load_businesses(path).frame
 
     def has(key: str, values: set[str] | None = None) -> pd.Series:
         if key not in raw.columns:
@@ -449,7 +476,7 @@ def test_real_building_extract_as_a_local_file(shared_data, ortsteil):
 
     wanted = (
         has("shop") | has("office") | has("craft") | has("healthcare") | has("disused:shop")
-        | has("amenity", set(osm.AMENITY_CLASSES)) | has("vacant", {"yes"})
+        | has("amenity", set(AMENITY_CLASSES)) | has("vacant", {"yes"})
     )  # fmt: skip
     assert sorted(businesses["osm_id"]) == sorted(raw.loc[wanted, "id"].astype("int64"))
     assert set(businesses["use_class"]) <= set(USE_CLASSES)
@@ -465,11 +492,11 @@ def test_walk_network_and_streets_from_local_files(tmp_path):
         ([2, 4], {"highway": "footway"}),
     ]
     path = write_osm(tmp_path / "netz.osm", nodes, ways)
-    graph = osm.load_walk_network(path)
+    graph = load_walk_network(path)
     assert str(graph.graph["crs"]).upper().endswith("25833") and graph.number_of_edges() > 0
-    streets = osm.load_streets(path)
+    streets = load_streets(path)
     assert sorted(streets["name"].dropna()) == ["Eisenbahnstraße", "Eisenbahnstraße"]
     assert streets["length_m"].sum() == pytest.approx(2 * 69.7 + 111.2, abs=1.0)
     streets.to_file(tmp_path / "strassen.gpkg", driver="GPKG")
-    again = osm.load_streets(tmp_path / "strassen.gpkg")
+    again = load_streets(tmp_path / "strassen.gpkg")
     assert_frame_equal(again.drop(columns="data_date"), streets.drop(columns="data_date"), check_exact=False)

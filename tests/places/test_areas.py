@@ -17,6 +17,7 @@ import shapely
 from geo import settings
 from geo.errors import InputError
 from geo.places import areas
+from geo.text import place_key
 
 OSTEN = {
     "Neustadt-Neuschönefeld",
@@ -131,8 +132,8 @@ def test_load_quarters_errors(tmp_path):
         ("Straße", "Strasse"),
     ],
 )
-def test_normalize_name_tolerates_spelling(variant, official):
-    assert areas.normalize_name(variant) == areas.normalize_name(official)
+def test_place_key_tolerates_spelling(variant, official):
+    assert place_key(variant) == place_key(official)
 
 
 def test_quarter_lookups():
@@ -289,13 +290,15 @@ def _two_ortsteile(column: str = "name") -> gpd.GeoDataFrame:
 @pytest.mark.parametrize("column", ["name", "Name", "NAME", "Ortsteil", "OT_NAME", "ortsteil"])
 def test_load_boundaries_detects_name_column(tmp_path, column):
     path = _write_layer(tmp_path, _two_ortsteile(column))
-    loaded = areas.load_boundaries(path)
+    result = areas.load_boundaries(path)
+    loaded = result.frame
+    assert loaded.attrs == {}  # the notes travel in the result, not in DataFrame.attrs
     assert list(loaded.columns) == list(areas.BOUNDARY_COLUMNS)
     assert loaded["name"].tolist() == ["Volkmarsdorf", "Grünau-Mitte"]  # official spelling
     assert loaded["quarter"].tolist() == ["Leipziger Osten", "Grünau"]
     assert (loaded["source"] == "layer.geojson").all()
     assert loaded["approximate"].dtype == bool and not loaded["approximate"].any()
-    assert any("Nicht in layer.geojson enthalten" in n for n in loaded.attrs["notes"])
+    assert any("Nicht in layer.geojson enthalten" in n for n in result.notes)
 
 
 def test_load_boundaries_name_column_errors(tmp_path):
@@ -306,7 +309,7 @@ def test_load_boundaries_name_column_errors(tmp_path):
         areas.load_boundaries(path)
     message = str(info.value)
     assert "Mehrere" in message and "OT" in message and "--name-column" in message
-    loaded = areas.load_boundaries(path, name_column="Ortsteil")
+    loaded = areas.load_boundaries(path, name_column="Ortsteil").frame
     assert loaded["name"].tolist() == ["Volkmarsdorf", "Grünau-Mitte"]
 
     nameless = _two_ortsteile("Bezirk_Nr").drop(columns="Bezirk_Nr")
@@ -316,7 +319,7 @@ def test_load_boundaries_name_column_errors(tmp_path):
         areas.load_boundaries(path)
     message = str(info.value)
     assert "Keine Spalte" in message and "OT, Flaeche" in message and "--name-column" in message
-    assert areas.load_boundaries(path, name_column="OT")["name"].tolist() == ["21", "62"]
+    assert areas.load_boundaries(path, name_column="OT").frame["name"].tolist() == ["21", "62"]
     with pytest.raises(InputError, match="Gefundene Spalten: OT, Flaeche"):
         areas.load_boundaries(path, name_column="Ortsteilname")
 
@@ -325,9 +328,10 @@ def test_load_boundaries_reprojects_from_25833(tmp_path, approx):
     metric = approx.drop(columns=["quarter", "approximate"]).to_crs("EPSG:25833")
     path = tmp_path / "ortsteile_utm.gpkg"
     metric.to_file(path)
-    loaded = areas.load_boundaries(path)
+    result = areas.load_boundaries(path)
+    loaded = result.frame
     assert loaded.crs.equals("EPSG:4326")
-    assert any("umprojiziert" in n for n in loaded.attrs["notes"])
+    assert any("umprojiziert" in n for n in result.notes)
     assert loaded["name"].tolist() == approx["name"].tolist()
     assert loaded["quarter"].tolist() == approx["quarter"].tolist()
     for got, want in zip(loaded.geometry, approx.geometry, strict=True):
@@ -342,7 +346,7 @@ def test_load_boundaries_reads_zipped_shapefile(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         for part in sorted(folder.iterdir()):
             zf.write(part, part.name)
-    loaded = areas.load_boundaries(archive)
+    loaded = areas.load_boundaries(archive).frame
     assert loaded["quarter"].tolist() == ["Leipziger Osten", "Grünau"]
     assert (loaded["source"] == "ortsteile.zip").all()
 
@@ -357,12 +361,13 @@ def test_load_boundaries_repairs_bow_tie(tmp_path, caplog):
     )
     path = _write_layer(tmp_path, frame)
     with caplog.at_level(logging.WARNING, logger="geo.places.areas"):
-        loaded = areas.load_boundaries(path)
+        result = areas.load_boundaries(path)
+    loaded = result.frame
     assert loaded.is_valid.all()
     assert set(loaded.geom_type) <= {"Polygon", "MultiPolygon"}
     repaired = loaded.geometry.iloc[0]
     assert repaired.area == pytest.approx(0.01 * 0.01 / 2, rel=1e-6)
-    assert any("repariert" in n and "Volkmarsdorf" in n for n in loaded.attrs["notes"])
+    assert any("repariert" in n and "Volkmarsdorf" in n for n in result.notes)
     assert "repariert" in caplog.text
 
 
@@ -378,10 +383,11 @@ def test_load_boundaries_drops_non_polygons_and_merges_parts(tmp_path):
         crs="EPSG:4326",
     )
     path = _write_layer(tmp_path, frame)
-    loaded = areas.load_boundaries(path)
+    result = areas.load_boundaries(path)
+    loaded = result.frame
     assert loaded["name"].tolist() == ["Volkmarsdorf"]
     assert loaded.geometry.iloc[0].area == pytest.approx(0.015 * 0.008)
-    notes = " ".join(loaded.attrs["notes"])
+    notes = " ".join(result.notes)
     assert "Haltestelle" in notes and "vereinigt" in notes and "ohne Namen" in notes
 
 
@@ -462,7 +468,7 @@ def test_boundaries_from_osm_point_only(monkeypatch):
 @pytest.fixture
 def official(shared_data: Path) -> gpd.GeoDataFrame:
     """The official Ortsteil layer (62 polygons, properties ``OT`` and ``Name``)."""
-    return areas.load_boundaries(shared_data / "ortsteile.geojson")
+    return areas.load_boundaries(shared_data / "ortsteile.geojson").frame
 
 
 @pytest.mark.shared_data

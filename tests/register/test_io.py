@@ -98,9 +98,9 @@ def test_interrupted_import_leaves_store_unchanged(tmp_path, monkeypatch):
     store = tmp_path / "register.gpkg"
     import_file(write_csv(tmp_path / "a.csv", GOOD_ROWS), store=store, today=TODAY)
     before = digest(store)
-    from geo.register import store as store_module
+    from geo.register.store import gpkg as store_module
 
-    real = store_module._records
+    real = store_module.records
     calls = {"n": 0}
 
     def failing_records(frame, columns):
@@ -109,7 +109,7 @@ def test_interrupted_import_leaves_store_unchanged(tmp_path, monkeypatch):
             raise OSError("disk full")
         return real(frame, columns)
 
-    monkeypatch.setattr(store_module, "_records", failing_records)
+    monkeypatch.setattr(store_module, "records", failing_records)
     new = ["E-5;Eisenbahnstraße;80;04315;12,406;51,3457;01.03.2025;genutzt;Imbiss;40;;"]
     with pytest.raises(OSError):
         import_file(write_csv(tmp_path / "c.csv", new), store=store, today=TODAY)
@@ -200,9 +200,9 @@ def test_replace_boundaries_rederives_areas(tmp_path, shared_data):
     store_path = tmp_path / "register.gpkg"
     import_file(write_csv(tmp_path / "a.csv", GOOD_ROWS), store=store_path, today=TODAY)
     store = open_store(store_path)
-    official = load_boundaries(shared_data / "ortsteile.geojson")
+    official = load_boundaries(shared_data / "ortsteile.geojson").frame
     counts = replace_boundaries(store, official)
-    assert counts["assigned"] == 3
+    assert counts.assigned == 3
     reg = store.read()
     assert len(reg.boundaries) == len(official)
     units = reg.units.set_index("unit_id")
@@ -266,10 +266,45 @@ def test_cli_bad_input_exit_2_with_one_message(tmp_path, demo_store):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
-def test_cli_help_for_every_subcommand():
-    for sub in ("demo", "boundaries", "import", "export", "stats", "timeline"):
-        done = run_cli(sub, "--help")
-        assert done.returncode == 0 and "usage" in done.stdout.lower(), sub
+#: argparse's English boilerplate, which the German help must not show.
+ARGPARSE_ENGLISH = ("usage:", "positional arguments", "options:", "show this help", "error:", "required")
+
+
+def test_cli_help_for_every_subcommand(capsys):
+    from geo.cli import main
+
+    done = run_cli("--help")
+    assert done.returncode == 0 and done.stdout.startswith("Aufruf: python -m geo")
+    assert "Argumente:" in done.stdout and "diese Hilfe zeigen und beenden" in done.stdout
+    assert not [w for w in ARGPARSE_ENGLISH if w in done.stdout.lower()]
+    for sub in ("demo", "boundaries", "import", "export", "stats", "timeline", "buildings", "report", "walk"):
+        with pytest.raises(SystemExit) as info:
+            main([sub, "--help"])
+        out = capsys.readouterr().out
+        assert info.value.code == 0 and out.startswith(f"Aufruf: python -m geo {sub}"), sub
+        assert "Optionen:" in out and not [w for w in ARGPARSE_ENGLISH if w in out.lower()], sub
+
+
+def test_cli_argument_errors_are_german(capsys):
+    from geo.cli import main
+
+    for argv, message in [
+        ([], "diese Angaben fehlen: BEFEHL"),
+        (["import"], "diese Angaben fehlen: DATEI"),
+        (["stats", "--format", "xml"], "Argument --format: ungültige Auswahl: 'xml'"),
+        (["stats", "--at", "gestern"], "Argument --at:"),
+        (["stats", "--bogus"], "unbekannte Argumente: --bogus"),
+    ]:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert info.value.code == 2, argv
+        assert err.startswith("Aufruf: python -m geo") and "Fehler: " in err and message in err, argv
+        assert not [w for w in ARGPARSE_ENGLISH if w in err.lower()], argv
+    # argparse itself is left as it was: other parsers in the process keep their texts
+    import argparse
+
+    assert argparse.ArgumentParser(prog="x").format_usage().startswith("usage: x")
 
 
 def test_real_actors_import_with_official_ortsteile(tmp_path, shared_data):
@@ -283,8 +318,8 @@ def test_real_actors_import_with_official_ortsteile(tmp_path, shared_data):
     assert report.rows_rejected == 2
     assert report.units_added == 85
     store = open_store(store_path)
-    counts = replace_boundaries(store, load_boundaries(shared_data / "ortsteile.geojson"))
-    assert counts["unassigned"] == 0
+    counts = replace_boundaries(store, load_boundaries(shared_data / "ortsteile.geojson").frame)
+    assert counts.unassigned == 0
     units = store.read().units
     # the file covers Neustadt-Neuschönefeld and Volkmarsdorf; one actor lies just across in Reudnitz-Thonberg
     assert units["ortsteil"].value_counts().to_dict() == {
@@ -292,7 +327,7 @@ def test_real_actors_import_with_official_ortsteile(tmp_path, shared_data):
     }
     assert (units["quarter"] == "Leipziger Osten").all()
     # the approximate outlines placed 3 of the 85 in another Ortsteil than the official file
-    assert counts["changed"] == 3
+    assert counts.changed == 3
 
 
 def test_cli_boundaries_from_osm_and_offline(tmp_path, monkeypatch, capsys):

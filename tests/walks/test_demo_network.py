@@ -1,4 +1,4 @@
-"""The fictional demo walking network (geo.register.demo.write_demo_walk_network)."""
+"""The fictional demo walking network (geo.register.demo_network.write_demo_walk_network)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from pyproj import Transformer
 from geo import settings
 from geo.osm._synthetic import DEMO_GENERATOR
 from geo.places.areas import load_quarters
-from geo.register.demo import DEMO_WALK_NETWORK_NAME, write_demo_walk_network
+from geo.register.demo_network import DEMO_WALK_NETWORK_NAME, write_demo_walk_network
 from geo.register.io import build_demo_store
 from geo.register.store import open_store
 from geo.walks import network as walks
 from geo.walks import outreach
+from geo.walks.network import DEMO_NETWORK_CREDIT, network_credit
+from geo.walks.stops import select_stops
 
 OSTEN = "Leipziger Osten"
 TO_METRIC = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
@@ -43,8 +45,8 @@ def test_the_file_is_small_labelled_fictional_and_credited_so(network_file):
     assert network_file.stat().st_size < 1_500_000
     head = network_file.read_text(encoding="utf-8")[:2048]
     assert f'generator="{DEMO_GENERATOR}"' in head and "<!--" in head and "fiktiv" in head
-    assert outreach.network_credit(network_file) == outreach.DEMO_NETWORK_CREDIT
-    assert outreach.network_credit(network_file.read_bytes(), name="x.osm") == outreach.DEMO_NETWORK_CREDIT
+    assert network_credit(network_file) == DEMO_NETWORK_CREDIT
+    assert network_credit(network_file.read_bytes(), name="x.osm") == DEMO_NETWORK_CREDIT
     root = ET.parse(network_file).getroot()
     highways = {t.get("v") for t in root.iter("tag") if t.get("k") == "highway"}
     assert highways == {"residential", "footway"}
@@ -72,15 +74,15 @@ def test_all_osten_units_snap_and_a_walk_to_ten_vacant_units_is_plausible(G, reg
     osten = units.loc[units["quarter"] == OSTEN]
     edges = ox.graph_to_gdfs(G, nodes=False)
     _, dist = edges.sindex.nearest(osten.to_crs(settings.metric_crs).geometry, return_distance=True)
-    assert len(osten) > 100 and dist.max() <= walks.DEFAULT_MAX_SNAP_M
-    selected = outreach.select_stops(register, rules="vacant>0m", area=OSTEN)
+    assert len(osten) > 100 and dist.max() <= settings.walk_max_snap_m
+    selected = select_stops(register, rules="vacant>0m", area=OSTEN).frame
     assert len(selected) >= 10
     ten = sorted(selected["unit_id"])[:10]
     walk = outreach.plan_outreach(register, G, picked=ten, area=OSTEN,
-                                  network_credit=outreach.network_credit(network_file))
+                                  network_credit=network_credit(network_file))
     plan = walk.plan
     assert sorted(plan.stops["unit_id"]) == ten and not plan.dropped
-    assert plan.stops["snap_m"].max() <= walks.DEFAULT_MAX_SNAP_M
+    assert plan.stops["snap_m"].max() <= settings.walk_max_snap_m
     office = load_quarters()[OSTEN]
     pts = [TO_METRIC.transform(office.office_lon, office.office_lat)]
     pts += [TO_METRIC.transform(lon, lat) for lon, lat in zip(plan.stops["lon"], plan.stops["lat"], strict=True)]
@@ -93,5 +95,5 @@ def test_the_file_is_deterministic_and_the_committed_copy_is_current(network_fil
     assert again.read_bytes() == network_file.read_bytes()
     assert write_demo_walk_network(tmp_path / "other.osm", seed=7).read_bytes() != network_file.read_bytes()
     committed = settings.data_dir / DEMO_WALK_NETWORK_NAME
-    assert committed.is_file(), "data/demo-walk-network.osm fehlt: mit geo.register.demo.write_demo_walk_network schreiben"
+    assert committed.is_file(), "data/demo-walk-network.osm fehlt: mit geo.register.demo_network.write_demo_walk_network schreiben"
     assert committed.read_bytes() == network_file.read_bytes()

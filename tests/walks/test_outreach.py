@@ -19,14 +19,18 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo import settings
+from geo.cli import walk as walk_cli
 from geo.errors import InputError
 from geo.osm._synthetic import write_grid_osm
 from geo.register.history import Register
-from geo.register.model import VISIT_COLUMNS
+from geo.register.model import VISIT_COLUMNS, VISIT_OUTCOME_LABELS
 from geo.register.stats import status_at
 from geo.register.store import ChangeSet, GeoPackageStore, normalise_visits, open_store
 from geo.walks import outreach
-from geo.walks.outreach import Rule, VisitImportRejected
+from geo.walks.network import DEMO_NETWORK_CREDIT, OSM_CREDIT, SYNTHETIC_CREDIT, network_credit
+from geo.walks.qfield import VisitImportRejected, export_qfield, import_qfield
+from geo.walks.stops import RULE_CHECKS, Rule, select_stops
+from geo.walks.visits import due_follow_ups, follow_up_table, log_visit, mark_follow_up_done
 from tests.conftest import make_observations, make_units
 
 AT = date(2024, 5, 1)
@@ -114,7 +118,7 @@ def test_rule_parsing():
 
 
 def test_vacant_rule(register):
-    stops = outreach.select_stops(register, at=AT, rules=["vacant>6m"])
+    stops = select_stops(register, at=AT, rules=["vacant>6m"]).frame
     assert reasons(stops) == {
         "G1": "leer seit 02.2020 (50 Monate)",
         "V1": "leer seit 01.2023 (15 Monate)",
@@ -126,16 +130,16 @@ def test_vacant_rule(register):
 
 
 def test_new_settlement_rule_skips_welcomed_units(register):
-    stops = outreach.select_stops(register, at=AT, rules=["new<3m"])
+    stops = select_stops(register, at=AT, rules=["new<3m"]).frame
     assert reasons(stops) == {"N1": f"Neuansiedlung am 01.04.2024 ({NASTY}), noch nicht begrüßt"}
-    assert stops["check"].item() == outreach.RULE_CHECKS["new"]
+    assert stops["check"].item() == RULE_CHECKS["new"]
     # a visit after the settlement welcomes it
     welcomed = Register(register.units, register.observations, visits=visit_frame([*VISITS, ("N1", "2024-04-10", "spoken_tenant")]))
-    assert outreach.select_stops(welcomed, at=AT, rules=["new<3m"]).empty
+    assert select_stops(welcomed, at=AT, rules=["new<3m"]).frame.empty
 
 
 def test_unvisited_rule(register):
-    stops = outreach.select_stops(register, at=AT, rules=[Rule("unvisited", 12)])
+    stops = select_stops(register, at=AT, rules=[Rule("unvisited", 12)]).frame
     assert reasons(stops) == {
         "G1": "noch nie besucht",
         "N1": "noch nie besucht",
@@ -148,45 +152,47 @@ def test_unvisited_rule(register):
 
 def test_priorities_add_up_and_picks_and_verify(register):
     verify = pd.DataFrame({"unit_id": ["V2", "XX"], "reason": ["Im Register leer, in OpenStreetMap Bäckerei", None]})
-    stops = outreach.select_stops(
+    selection = select_stops(
         register, at=AT, rules=["vacant>6m", "unvisited>12m"], picked=["O1"], verify=verify
     )
+    stops = selection.frame
     assert list(stops["unit_id"]) == ["O1", "V2", "P1", "G1", "V1", "N1"]  # equal priority: by address
     assert list(stops["priority"]) == [6.0, 5.0, 3.0, 3.0, 2.0, 1.0]
     assert stops.loc[0, "rules"] == "picked,unvisited"
     assert stops.loc[0, "reason"] == "ausgewählt; zuletzt besucht am 05.01.2023"
-    assert stops.loc[0, "check"] == outreach.RULE_CHECKS["unvisited"]
+    assert stops.loc[0, "check"] == RULE_CHECKS["unvisited"]
     assert stops.loc[1, "reason"] == "Im Register leer, in OpenStreetMap Bäckerei; noch nie besucht"
     assert stops.loc[2, "reason"] == "vermutlich leer seit 06.2023 (11 Monate); noch nie besucht"
     assert stops.crs == "EPSG:4326" and (stops.geometry.geom_type == "Point").all()
-    assert stops.attrs["notes"] == ["1 Einträge der Prüfliste ohne Einheit im Register übergangen."]
+    assert selection.notes == ("1 Einträge der Prüfliste ohne Einheit im Register übergangen.",)
+    assert stops.attrs == {}  # the notes travel in the selection, not in DataFrame.attrs
 
 
 def test_picks_never_include_demolished_units_and_unknown_ids_are_refused(register):
-    stops = outreach.select_stops(register, at=AT, picked=["D1", "V2"])
-    assert list(stops["unit_id"]) == ["V2"]
-    assert "D1" in stops.attrs["notes"][0]
+    selection = select_stops(register, at=AT, picked=["D1", "V2"])
+    assert list(selection.frame["unit_id"]) == ["V2"]
+    assert "D1" in selection.notes[0]
     with pytest.raises(InputError, match="Nicht im Register: NOPE"):
-        outreach.select_stops(register, at=AT, picked=["NOPE"])
+        select_stops(register, at=AT, picked=["NOPE"])
 
 
 def test_area_limits_by_quarter_ortsteil_and_polygon(register):
     rules = ["vacant>6m"]
-    assert set(outreach.select_stops(register, at=AT, rules=rules, area="Leipziger Osten")["unit_id"]) == {"V1", "P1"}
-    assert set(outreach.select_stops(register, at=AT, rules=rules, area="gruenau")["unit_id"]) == {"G1"}
-    assert set(outreach.select_stops(register, at=AT, rules=rules, area="Gruenau Mitte")["unit_id"]) == {"G1"}
+    assert set(select_stops(register, at=AT, rules=rules, area="Leipziger Osten").frame["unit_id"]) == {"V1", "P1"}
+    assert set(select_stops(register, at=AT, rules=rules, area="gruenau").frame["unit_id"]) == {"G1"}
+    assert set(select_stops(register, at=AT, rules=rules, area="Gruenau Mitte").frame["unit_id"]) == {"G1"}
     # V1 at 12.40, P1 at 12.4007 (make_units spaces units 1e-4 apart)
     polygon = box(12.39995, 51.3454, 12.40005, 51.3456)
-    assert set(outreach.select_stops(register, at=AT, rules=rules, area=polygon)["unit_id"]) == {"V1"}
+    assert set(select_stops(register, at=AT, rules=rules, area=polygon).frame["unit_id"]) == {"V1"}
     geojson = {"type": "Feature", "geometry": polygon.__geo_interface__, "properties": {}}
-    assert set(outreach.select_stops(register, at=AT, rules=rules, area=geojson)["unit_id"]) == {"V1"}
+    assert set(select_stops(register, at=AT, rules=rules, area=geojson).frame["unit_id"]) == {"V1"}
     # picks are kept outside the area
-    picked = outreach.select_stops(register, at=AT, rules=rules, area=polygon, picked=["G1"])
+    picked = select_stops(register, at=AT, rules=rules, area=polygon, picked=["G1"]).frame
     assert set(picked["unit_id"]) == {"V1", "G1"}
     with pytest.raises(InputError, match="Atlantis"):
-        outreach.select_stops(register, at=AT, rules=rules, area="Atlantis")
+        select_stops(register, at=AT, rules=rules, area="Atlantis")
     with pytest.raises(InputError, match="EPSG:4326"):
-        outreach.select_stops(register, at=AT, rules=rules, area=box(300000, 5600000, 301000, 5601000))
+        select_stops(register, at=AT, rules=rules, area=box(300000, 5600000, 301000, 5601000))
 
 
 # -- logging visits --------------------------------------------------------------------------------
@@ -194,7 +200,7 @@ def test_area_limits_by_quarter_ortsteil_and_polygon(register):
 
 def test_log_visit_writes_visit_and_observation_atomically(store):
     before = store.read()
-    result = outreach.log_visit(
+    result = log_visit(
         store, unit_id="V1", visited_on=date(2024, 5, 2), outcome="status_changed", status="occupied",
         business_name="Neue Bäckerei", note="Mietvertrag seit April", walk_id="BG-1", recorded_by="Test", today=TODAY,
     )
@@ -215,14 +221,14 @@ def test_log_visit_writes_visit_and_observation_atomically(store):
 
 def test_log_visit_without_change_writes_only_the_visit(store):
     n_obs = len(store.read().observations)
-    result = outreach.log_visit(store, unit_id="O1", visited_on=date(2024, 5, 2), outcome="nobody_there", today=TODAY)
+    result = log_visit(store, unit_id="O1", visited_on=date(2024, 5, 2), outcome="nobody_there", today=TODAY)
     assert result.obs_id is None
     # same status and business as in the register: no observation either
-    same = outreach.log_visit(store, unit_id="O1", visited_on=date(2024, 5, 2), outcome="spoken_owner",
+    same = log_visit(store, unit_id="O1", visited_on=date(2024, 5, 2), outcome="spoken_owner",
                               status="genutzt", business_name=" ost-laden ", today=TODAY)
     assert same.obs_id is None
     # a business alone makes a vacant unit occupied
-    new = outreach.log_visit(store, unit_id="V2", visited_on=date(2024, 5, 2), outcome="spoken_tenant",
+    new = log_visit(store, unit_id="V2", visited_on=date(2024, 5, 2), outcome="spoken_tenant",
                              business_name="Späti", today=TODAY)
     reg = store.read()
     assert len(reg.observations) == n_obs + 1 and new.obs_id is not None
@@ -242,7 +248,7 @@ def test_log_visit_without_change_writes_only_the_visit(store):
 def test_failing_log_leaves_the_store_unchanged(store, kwargs, message):
     before = digest(store.path)
     with pytest.raises(InputError, match=message):
-        outreach.log_visit(store, **{"visited_on": date(2024, 5, 2), **kwargs}, today=TODAY)
+        log_visit(store, **{"visited_on": date(2024, 5, 2), **kwargs}, today=TODAY)
     assert digest(store.path) == before
 
 
@@ -261,8 +267,8 @@ def fill_visits(path: Path, rows: list[tuple]) -> None:
 
 
 def test_qfield_export_has_stops_and_an_empty_visit_table(register, tmp_path):
-    stops = outreach.select_stops(register, at=AT, rules=["vacant>6m"], picked=["O1"])
-    path = outreach.export_qfield(stops, tmp_path / "walk.gpkg", walk_id="BG-X", at=AT)
+    stops = select_stops(register, at=AT, rules=["vacant>6m"], picked=["O1"]).frame
+    path = export_qfield(stops, tmp_path / "walk.gpkg", walk_id="BG-X", at=AT)
     layers = dict(pyogrio.list_layers(path))
     assert layers["stops"] == "Point" and layers["visits"] is None and layers["info"] is None
     layer = gpd.read_file(path, layer="stops")
@@ -282,21 +288,21 @@ def test_qfield_export_has_stops_and_an_empty_visit_table(register, tmp_path):
         " ON c.constraint_name = d.constraint_name WHERE d.table_name = 'visits' AND d.column_name = 'outcome'"
     ).fetchall()
     con.close()
-    assert {v for (v,) in values} == set(outreach.VISIT_OUTCOME_LABELS)
-    internal = gpd.read_file(outreach.export_qfield(stops, tmp_path / "intern.gpkg", internal=True), layer="stops")
+    assert {v for (v,) in values} == set(VISIT_OUTCOME_LABELS)
+    internal = gpd.read_file(export_qfield(stops, tmp_path / "intern.gpkg", internal=True), layer="stops")
     assert "Erika Eigentümerin" in set(internal["owner_name"])
 
 
 def test_qfield_round_trip_and_reimport_adds_nothing(store, tmp_path):
-    stops = outreach.select_stops(store.read(), at=AT, rules=["vacant>6m"], picked=["O1", "N1"])
-    path = outreach.export_qfield(stops, tmp_path / "walk.gpkg", walk_id="BG-20240502-abc", at=AT)
+    stops = select_stops(store.read(), at=AT, rules=["vacant>6m"], picked=["O1", "N1"]).frame
+    path = export_qfield(stops, tmp_path / "walk.gpkg", walk_id="BG-20240502-abc", at=AT)
     fill_visits(path, [
         ("V1", "2024-05-02", "spoken_owner", None, None, "2024-05-10", "Rückruf vereinbart"),
         ("N1", "2024-05-02", "status_changed", "vacant", None, None, None),
         ("O1", "02.05.2024", "niemand angetroffen", None, None, None, None),
     ])
     before = store.read()
-    result = outreach.import_qfield(store, path, recorded_by="Test", today=TODAY)
+    result = import_qfield(store, path, recorded_by="Test", today=TODAY)
     assert (result.rows_read, result.visits_added, result.observations_added, result.duplicates) == (3, 3, 1, 0)
     after = store.read()
     new = after.visits.iloc[len(before.visits):]
@@ -308,15 +314,15 @@ def test_qfield_round_trip_and_reimport_adds_nothing(store, tmp_path):
     assert status_at(after, TODAY).set_index("unit_id").loc["N1", "status"] == "vacant"
 
     stamp = digest(store.path)
-    again = outreach.import_qfield(store, path.read_bytes(), today=TODAY)
+    again = import_qfield(store, path.read_bytes(), today=TODAY)
     assert (again.visits_added, again.observations_added, again.duplicates) == (0, 0, 3)
     assert digest(store.path) == stamp
     assert len(store.read().visits) == len(after.visits)
 
 
 def test_bad_qfield_row_writes_nothing_and_names_row_column_value(store, tmp_path):
-    stops = outreach.select_stops(store.read(), at=AT, picked=["V1"])
-    path = outreach.export_qfield(stops, tmp_path / "walk.gpkg")
+    stops = select_stops(store.read(), at=AT, picked=["V1"]).frame
+    path = export_qfield(stops, tmp_path / "walk.gpkg")
     fill_visits(path, [
         ("V1", "2024-05-02", "checked", None, None, None, None),
         ("V1", "2024-05-02", "party", None, None, None, None),
@@ -324,7 +330,7 @@ def test_bad_qfield_row_writes_nothing_and_names_row_column_value(store, tmp_pat
     ])
     before = digest(store.path)
     with pytest.raises(VisitImportRejected) as info:
-        outreach.import_qfield(store, path, today=TODAY)
+        import_qfield(store, path, today=TODAY)
     message = str(info.value)
     assert "nichts geschrieben" in message
     assert "Zeile 2, Spalte „outcome“, Wert „party“" in message
@@ -339,9 +345,9 @@ def test_qfield_import_of_a_foreign_file_is_refused(store, tmp_path):
     other = tmp_path / "other.gpkg"
     gpd.GeoDataFrame({"a": [1]}, geometry=[Point(12.4, 51.3)], crs=4326).to_file(other, layer="x")
     with pytest.raises(InputError, match="Tabelle „visits“ fehlt"):
-        outreach.import_qfield(store, other, today=TODAY)
+        import_qfield(store, other, today=TODAY)
     with pytest.raises(InputError, match="keine lesbare GeoPackage"):
-        outreach.import_qfield(store, b"not a database at all" * 10, today=TODAY)
+        import_qfield(store, b"not a database at all" * 10, today=TODAY)
 
 
 # -- follow-ups ------------------------------------------------------------------------------------
@@ -349,27 +355,27 @@ def test_qfield_import_of_a_foreign_file_is_refused(store, tmp_path):
 
 def test_due_follow_ups_and_marking_them_done(store):
     def log(unit, day, follow):
-        return outreach.log_visit(store, unit_id=unit, visited_on=day, outcome="follow_up", follow_up_on=follow,
+        return log_visit(store, unit_id=unit, visited_on=day, outcome="follow_up", follow_up_on=follow,
                                   today=date(2024, 6, 1)).visit_id
 
     overdue = log("V1", date(2024, 4, 10), date(2024, 4, 20))
     this_week = log("O1", date(2024, 5, 2), date(2024, 5, 10))
     log("P1", date(2024, 5, 2), date(2024, 6, 1))  # later
-    due = outreach.due_follow_ups(store.read(), week_of=date(2024, 5, 8))
+    due = due_follow_ups(store.read(), week_of=date(2024, 5, 8))
     assert list(due["visit_id"]) == [overdue, this_week]
     assert list(due["overdue"]) == [True, False]
     assert list(due["label"]) == ["Eisenbahnstraße 1", "Eisenbahnstraße 5"]
     assert due["state"].tolist() == ["leer seit 01.2023", "Ost-Laden"]
-    table = outreach.follow_up_table(due, internal=False)
+    table = follow_up_table(due, internal=False)
     assert "Notiz" not in table.columns and table["Fällig am"].tolist() == ["20.04.2024", "10.05.2024"]
 
-    assert outreach.mark_follow_up_done(store, [overdue]) == 1
-    assert outreach.mark_follow_up_done(store, [overdue]) == 0
-    assert list(outreach.due_follow_ups(store.read(), week_of=date(2024, 5, 8))["visit_id"]) == [this_week]
+    assert mark_follow_up_done(store, [overdue]) == 1
+    assert mark_follow_up_done(store, [overdue]) == 0
+    assert list(due_follow_ups(store.read(), week_of=date(2024, 5, 8))["visit_id"]) == [this_week]
     with pytest.raises(InputError, match="nicht gefunden"):
-        outreach.mark_follow_up_done(store, [9999])
+        mark_follow_up_done(store, [9999])
     with pytest.raises(InputError, match="ohne Nachfassen"):
-        outreach.mark_follow_up_done(store, [1])
+        mark_follow_up_done(store, [1])
 
 
 # -- planning on a synthetic network and the command line -----------------------------------------
@@ -399,12 +405,12 @@ def grid_world(tmp_path_factory):
 
 def walk_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo")
-    outreach.add_cli(parser.add_subparsers(dest="command", required=True))
+    walk_cli.add_cli(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
 def run_walk(*argv: str) -> int:
-    return outreach.run_cli(walk_parser().parse_args(["walk", *argv]))
+    return walk_cli.run_cli(walk_parser().parse_args(["walk", *argv]))
 
 
 def test_cli_json_contract(grid_world, tmp_path, capsys):
@@ -482,10 +488,10 @@ def test_cli_rejects_a_malformed_rule_before_running(capsys):
 
 def test_network_credit(grid_world, tmp_path):
     grid, _ = grid_world
-    assert outreach.network_credit(grid.path) == outreach.SYNTHETIC_CREDIT
+    assert network_credit(grid.path) == SYNTHETIC_CREDIT
     real = tmp_path / "leipzig.osm"
     real.write_text('<?xml version="1.0"?><osm version="0.6" generator="osmium/1.16"></osm>', encoding="utf-8")
-    assert outreach.network_credit(real) == outreach.OSM_CREDIT
+    assert network_credit(real) == OSM_CREDIT
 
 
 def test_route_map_is_offline_and_escaped(grid_world):
@@ -563,11 +569,11 @@ def test_begehung_page_on_the_demo_plans_on_the_fictional_demo_network(demo_copy
         pytest.skip("data/demo-walk-network.osm fehlt")
     at = page("pages/begehung.py", demo_copy)
     assert at.text_input(key="b_graph_path").value == str(demo_network)
-    assert outreach.DEMO_NETWORK_CREDIT in texts(at)
+    assert DEMO_NETWORK_CREDIT in texts(at)
     next(b for b in at.button if b.label == "Route planen").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     walk = at.session_state["qm_walk"]
-    assert len(walk.plan.stops) > 0 and walk.network_credit == outreach.DEMO_NETWORK_CREDIT
+    assert len(walk.plan.stops) > 0 and walk.network_credit == DEMO_NETWORK_CREDIT
 
 
 def test_begehung_page_plans_a_walk(grid_world):
@@ -613,8 +619,8 @@ def test_besuch_page_imports_qfield_and_closes_follow_ups(grid_world, tmp_path):
     grid, source = grid_world
     store_path = tmp_path / "besuch.gpkg"
     shutil.copyfile(source, store_path)
-    stops = outreach.select_stops(open_store(store_path).read(), picked=["W-0"])
-    gpkg = outreach.export_qfield(stops, tmp_path / "walk.gpkg")
+    stops = select_stops(open_store(store_path).read(), picked=["W-0"]).frame
+    gpkg = export_qfield(stops, tmp_path / "walk.gpkg")
     today = date.today()
     fill_visits(gpkg, [("W-0", today.isoformat(), "follow_up", None, None, today.isoformat(), "anrufen")])
     at = page("pages/besuch.py", store_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -22,6 +23,8 @@ from geo.errors import InputError
 from geo.osm._synthetic import write_grid_osm, write_osm
 from geo.walks import _tsp
 from geo.walks import network as walks
+from geo.walks.plan import WalkPlan, WalkPoint
+from geo.walks.tour import plan_walk
 
 TO_METRIC = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
 TO_LONLAT = Transformer.from_crs(settings.metric_crs, "EPSG:4326", always_xy=True)
@@ -86,7 +89,7 @@ def edge_lines(G) -> np.ndarray:
     return np.array(lines, dtype=object)
 
 
-def straight_tour_m(plan: walks.WalkPlan) -> float:
+def straight_tour_m(plan: WalkPlan) -> float:
     pts = [(plan.start.lon, plan.start.lat), *zip(plan.stops["lon"], plan.stops["lat"], strict=True)]
     if plan.end is not None:
         pts.append((plan.end.lon, plan.end.lat))
@@ -123,7 +126,7 @@ def test_oneway_streets_are_walked_against_their_direction(tmp_path):
     G = walks.load_walk_graph(path)
     b_to_a = walks.distance_matrix(G, [nodes[2], nodes[1]])
     assert b_to_a[0, 1] == pytest.approx(100, abs=1.0)
-    plan = walks.plan_walk(
+    plan = plan_walk(
         G,
         pd.DataFrame({"unit_id": ["A"], "lon": [nodes[1][0]], "lat": [nodes[1][1]]}),
         start=nodes[2],
@@ -248,7 +251,7 @@ def test_unprojected_graph_is_accepted(grid, G):
 def test_round_trip_follows_the_street_network(G, grid):
     start = node_lonlat(G, central_node(G))
     stops = random_stops(grid, 15, 4)
-    plan = walks.plan_walk(G, stops, start=start)
+    plan = plan_walk(G, stops, start=start)
     assert plan.stops["order"].tolist() == list(range(1, 16))
     assert sorted(plan.stops["unit_id"]) == sorted(stops["unit_id"])
     assert plan.end == plan.start and plan.round_trip
@@ -272,7 +275,7 @@ def test_round_trip_follows_the_street_network(G, grid):
 
 
 def test_legs_times_and_totals_add_up(G, grid):
-    plan = walks.plan_walk(
+    plan = plan_walk(
         G,
         random_stops(grid, 10, 5),
         start=node_lonlat(G, central_node(G)),
@@ -292,7 +295,7 @@ def test_legs_times_and_totals_add_up(G, grid):
 def test_order_is_optimal_for_a_few_stops(G, grid):
     stops = random_stops(grid, 7, 6)
     start = node_lonlat(G, central_node(G))
-    plan = walks.plan_walk(G, stops, start=start)
+    plan = plan_walk(G, stops, start=start)
     assert plan.exact
     mat = walks.distance_matrix(G, [start, *zip(stops["lon"], stops["lat"], strict=True)])
     best = min(
@@ -305,7 +308,7 @@ def test_one_way_with_fixed_end(G, grid):
     nodes = list(G.nodes)
     start, end = node_lonlat(G, nodes[0]), node_lonlat(G, nodes[-1])
     stops = random_stops(grid, 12, 7)
-    plan = walks.plan_walk(G, stops, start=start, end=end, round_trip=False)
+    plan = plan_walk(G, stops, start=start, end=end, round_trip=False)
     assert not plan.round_trip and plan.end.lon == end[0]
     mat = walks.distance_matrix(G, [start, *zip(plan.stops["lon"], plan.stops["lat"], strict=True), end])
     assert plan.stops["leg_m"].iloc[0] == pytest.approx(mat[0, 1])  # first stop is reached from the start
@@ -321,10 +324,10 @@ def test_one_way_with_fixed_end(G, grid):
 def test_one_way_with_open_end(G, grid):
     start = node_lonlat(G, central_node(G))
     stops = random_stops(grid, 12, 8)
-    plan = walks.plan_walk(G, stops, start=start, round_trip=False)
+    plan = plan_walk(G, stops, start=start, round_trip=False)
     assert plan.end is None and plan.final_leg_m == 0
     assert plan.total_m == pytest.approx(plan.stops["cumulative_m"].iloc[-1])
-    closed = walks.plan_walk(G, stops, start=start)
+    closed = plan_walk(G, stops, start=start)
     assert plan.total_m <= closed.total_m
     last = plan.stops.iloc[-1]
     lx, ly = TO_METRIC.transform(last["lon"], last["lat"])
@@ -339,8 +342,8 @@ def test_geodataframe_input_in_any_crs(G, grid):
     gdf = gpd.GeoDataFrame(
         stops.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(x, y), crs=settings.metric_crs
     )
-    a = walks.plan_walk(G, stops, start=start)
-    b = walks.plan_walk(G, gdf, start=start)
+    a = plan_walk(G, stops, start=start)
+    b = plan_walk(G, gdf, start=start)
     assert a.stops["unit_id"].tolist() == b.stops["unit_id"].tolist()
     assert a.total_m == pytest.approx(b.total_m, abs=0.01)
 
@@ -348,11 +351,11 @@ def test_geodataframe_input_in_any_crs(G, grid):
 def test_default_start_is_the_quarter_office(G, grid):
     stops = random_stops(grid, 5, 10)
     stops["quarter"] = "Leipziger Osten"
-    plan = walks.plan_walk(G, stops)
+    plan = plan_walk(G, stops)
     assert plan.start.name.startswith("Arbeitsladen")
-    by_name = walks.plan_walk(G, stops.drop(columns="quarter"), start="leipziger-osten")
+    by_name = plan_walk(G, stops.drop(columns="quarter"), start="leipziger-osten")
     assert by_name.start == plan.start
-    nearest = walks.plan_walk(G, stops.drop(columns="quarter"))  # office nearest to the stops
+    nearest = plan_walk(G, stops.drop(columns="quarter"))  # office nearest to the stops
     assert nearest.start == plan.start
 
 
@@ -363,10 +366,10 @@ def test_time_budget_drops_lowest_priority_first(G, grid):
     prio = np.tile([3, 1, 2], 8)[:20]
     stops = random_stops(grid, 20, 11, priority=prio)
     start = node_lonlat(G, central_node(G))
-    full = walks.plan_walk(G, stops, start=start)
+    full = plan_walk(G, stops, start=start)
     assert not full.dropped
     budget = 0.5 * full.total_min
-    plan = walks.plan_walk(G, stops, start=start, time_budget_min=budget)
+    plan = plan_walk(G, stops, start=start, time_budget_min=budget)
     assert plan.total_min <= budget
     assert plan.dropped
     kept_prio = plan.stops["priority"]
@@ -387,8 +390,8 @@ def test_time_budget_in_one_way_walks_keeps_the_ends(G, grid, mode):
     start = node_lonlat(G, nodes[0])
     end = node_lonlat(G, nodes[-1]) if mode == "fixed_end" else None
     stops = random_stops(grid, 16, 22, priority=np.arange(16) % 4)
-    full = walks.plan_walk(G, stops, start=start, end=end, round_trip=False)
-    plan = walks.plan_walk(
+    full = plan_walk(G, stops, start=start, end=end, round_trip=False)
+    plan = plan_walk(
         G, stops, start=start, end=end, round_trip=False, time_budget_min=full.total_min * 0.6
     )
     assert plan.dropped and plan.total_min <= full.total_min * 0.6
@@ -405,16 +408,16 @@ def test_time_budget_in_one_way_walks_keeps_the_ends(G, grid, mode):
 def test_time_budget_priorities_argument_overrides_column(G, grid):
     stops = random_stops(grid, 10, 12, priority=0)
     start = node_lonlat(G, central_node(G))
-    full = walks.plan_walk(G, stops, start=start)
+    full = plan_walk(G, stops, start=start)
     important = {"E000": 5, "E001": 5}
-    plan = walks.plan_walk(G, stops, start=start, time_budget_min=full.total_min * 0.4, priorities=important)
+    plan = plan_walk(G, stops, start=start, time_budget_min=full.total_min * 0.4, priorities=important)
     assert {"E000", "E001"} <= set(plan.stops["unit_id"])
     assert plan.total_min <= full.total_min * 0.4
 
 
 def test_time_budget_that_fits_drops_nothing(G, grid):
     stops = random_stops(grid, 6, 13)
-    plan = walks.plan_walk(G, stops, start=node_lonlat(G, central_node(G)), time_budget_min=10_000)
+    plan = plan_walk(G, stops, start=node_lonlat(G, central_node(G)), time_budget_min=10_000)
     assert not plan.dropped and len(plan.stops) == 6
 
 
@@ -423,11 +426,11 @@ def test_time_budget_too_small_for_start_to_end(G):
     start, end = node_lonlat(G, nodes[0]), node_lonlat(G, nodes[-1])
     stops = pd.DataFrame({"unit_id": ["X"], "lon": [start[0]], "lat": [start[1]]})
     with pytest.raises(InputError, match="Zeitbudget"):
-        walks.plan_walk(G, stops, start=start, end=end, round_trip=False, time_budget_min=1)
+        plan_walk(G, stops, start=start, end=end, round_trip=False, time_budget_min=1)
 
 
 def test_time_budget_too_small_for_any_stop(G, grid):
-    plan = walks.plan_walk(
+    plan = plan_walk(
         G, random_stops(grid, 4, 14), start=node_lonlat(G, central_node(G)), time_budget_min=5
     )
     assert len(plan.stops) == 0 and len(plan.dropped) == 4 and plan.total_m == 0
@@ -445,7 +448,7 @@ def test_stop_on_a_separate_network_part_is_refused(tmp_path, grid):
     stops = random_stops(grid, 3, 15)
     stops.loc[len(stops)] = {"unit_id": "INSEL", "lon": island_stop[0], "lat": island_stop[1]}
     with pytest.raises(InputError, match="nicht erreichbar") as err:
-        walks.plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
+        plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
     assert "INSEL" in str(err.value) and "E000" not in str(err.value)
 
 
@@ -455,35 +458,56 @@ def test_stop_off_the_loaded_network_is_refused(G, grid):
     stops = random_stops(grid, 3, 16)
     stops.loc[len(stops)] = {"unit_id": "WEIT", "lon": far[0], "lat": far[1]}
     with pytest.raises(InputError, match="Nicht am Wegenetz: WEIT"):
-        walks.plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
+        plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
+
+
+def test_off_network_distances_are_written_the_german_way(G, grid):
+    """The refusal writes distances with geo.formats: thousands point for the distance and the limit alike."""
+    x, y = TO_METRIC.transform(grid.bounds[2], grid.bounds[3])
+    far = TO_LONLAT.transform(x + 3000, y)
+    with pytest.raises(InputError) as err:
+        walks.distance_matrix(G, [far], labels=["WEIT"], max_snap_m=1500)
+    message = str(err.value)
+    assert re.search(r"Nicht am Wegenetz: WEIT \(\d\.\d{3} m\)", message), message
+    assert "weiter als 1.500 m vom nächsten Weg entfernt" in message
+
+
+def test_summary_rounds_like_every_other_figure():
+    """Halves round up as everywhere in the app (geo.formats), not to the even neighbour: 2,25 km -> 2,3 km."""
+    plan = WalkPlan(
+        stops=gpd.GeoDataFrame(geometry=[], crs=settings.storage_crs), start=WalkPoint("Start", 12.4, 51.3),
+        end=None, round_trip=False, final_leg_m=0.0, total_m=2250.0, walk_min=2.5, visit_min=10.0,
+        total_min=12.5, route=LineString(),
+    )  # fmt: skip
+    assert plan.summary == "Weg mit 0 Stopps: 2,3 km, etwa 3 min zu Fuß und 10 min vor Ort (zusammen 13 min)."
 
 
 def test_invalid_stops_and_options_are_refused(G, grid):
     start = node_lonlat(G, central_node(G))
     stops = random_stops(grid, 3, 17)
     with pytest.raises(InputError, match="unit_id"):
-        walks.plan_walk(G, stops.drop(columns="unit_id"), start=start)
+        plan_walk(G, stops.drop(columns="unit_id"), start=start)
     with pytest.raises(InputError, match="mehrfach"):
-        walks.plan_walk(G, pd.concat([stops, stops.iloc[:1]]), start=start)
+        plan_walk(G, pd.concat([stops, stops.iloc[:1]]), start=start)
     missing = stops.copy()
     missing.loc[1, "lon"] = np.nan
     with pytest.raises(InputError, match="ohne Lage.*E001"):
-        walks.plan_walk(G, missing, start=start)
+        plan_walk(G, missing, start=start)
     with pytest.raises(InputError, match="Rundgang"):
-        walks.plan_walk(G, stops, start=start, end=start)
+        plan_walk(G, stops, start=start, end=start)
     with pytest.raises(InputError, match="Gehgeschwindigkeit"):
-        walks.plan_walk(G, stops, start=start, speed_kmh=0)
+        plan_walk(G, stops, start=start, speed_kmh=0)
     with pytest.raises(InputError, match="Start nicht verstanden"):
-        walks.plan_walk(G, stops, start=object())
+        plan_walk(G, stops, start=object())
     with pytest.raises(InputError, match="unbekannte Stopps"):
-        walks.plan_walk(G, stops, start=start, priorities={"NIX": 1})
+        plan_walk(G, stops, start=start, priorities={"NIX": 1})
 
 
 # -- export ---------------------------------------------------------------------------------
 
 
 def test_json_output(G, grid):
-    plan = walks.plan_walk(
+    plan = plan_walk(
         G, random_stops(grid, 9, 18), start=node_lonlat(G, central_node(G)), time_budget_min=60
     )
     data = json.loads(json.dumps(plan.to_json()))
@@ -499,7 +523,7 @@ def test_json_output(G, grid):
 
 def test_gpx_output(G, grid):
     stops = random_stops(grid, 6, 19)
-    plan = walks.plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
+    plan = plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
     root = ET.fromstring(plan.to_gpx().encode("utf-8"))
     assert root.get("version") == "1.1"
     wpts = root.findall("g:wpt", GPX_NS)
@@ -515,13 +539,13 @@ def test_gpx_output(G, grid):
 
 def test_labels_fall_back_to_unit_id(G, grid):
     stops = random_stops(grid, 3, 20).drop(columns=["street", "housenumber"])
-    plan = walks.plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
+    plan = plan_walk(G, stops, start=node_lonlat(G, central_node(G)))
     assert set(plan.stops["label"]) == set(stops["unit_id"])
 
 
 def test_no_stops_gives_an_empty_walk(G):
     start = node_lonlat(G, central_node(G))
-    plan = walks.plan_walk(G, pd.DataFrame({"unit_id": [], "lon": [], "lat": []}), start=start)
+    plan = plan_walk(G, pd.DataFrame({"unit_id": [], "lon": [], "lat": []}), start=start)
     assert len(plan.stops) == 0 and plan.total_m == 0 and plan.route.is_empty
     assert plan.to_json()["stops"] == []
 

@@ -15,7 +15,7 @@ from geo import settings
 from geo.osm._synthetic import write_grid_osm
 from geo.register.history import Register
 from geo.walks import outreach, walksheet
-from geo.walks.network import load_walk_graph
+from geo.walks.network import OSM_CREDIT, SYNTHETIC_CREDIT, load_walk_graph, network_credit
 from tests.conftest import make_observations, make_units
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "walks"
@@ -51,7 +51,7 @@ def walk(tmp_path_factory) -> outreach.OutreachWalk:
     register = Register(make_units(rows), make_observations(obs), meta={"demo": "true"})
     return outreach.plan_outreach(
         register, load_walk_graph(grid.path), at=AT, rules=["vacant>6m"], picked=["S-1", "S-3", "S-5"],
-        area="Leipziger Osten", network_credit=outreach.network_credit(grid.path),
+        area="Leipziger Osten", network_credit=network_credit(grid.path),
     )
 
 
@@ -68,7 +68,7 @@ def test_sheet_lists_every_stop_in_walking_order(walk):
     first = pages[0]
     assert walk.title in first and "Stand 03.05.2024" in first
     assert "ohne personenbezogene Daten" in first
-    assert outreach.SYNTHETIC_CREDIT in first and "© OpenStreetMap" not in first
+    assert SYNTHETIC_CREDIT in first and "© OpenStreetMap" not in first
     assert settings.demo_label in first
     table = " ".join(pages[1:])
     table = table[table.index("Stopps in Reihenfolge"):]
@@ -101,7 +101,7 @@ def test_business_names_with_markup_characters_survive(walk):
 
 
 def test_osm_network_is_credited(walk):
-    pdf = walksheet.walk_sheet_pdf(walk.plan, at=AT, network_credit=outreach.OSM_CREDIT, streets=walk.streets())
+    pdf = walksheet.walk_sheet_pdf(walk.plan, at=AT, network_credit=OSM_CREDIT, streets=walk.streets())
     first = text_of(pdf)[0]
     assert "Wegenetz und Straßen: © OpenStreetMap-Mitwirkende, ODbL" in first
     assert settings.demo_label not in first  # not marked demo unless told

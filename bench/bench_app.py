@@ -6,7 +6,7 @@ Builds a fictional register with the project's own demo generator
 
 1. server side, in this process, what the Karte page computes for a view:
    filtering, status on the date + new settlements + compact map data
-   (``geo.app.views.view_map_data``), the folium map build (``geo.outputs.maps.render_map``)
+   (``geo.app.mapdata.view_map_data``), the folium map build (``geo.outputs.maps.render_map``)
    and its rendering into the streamlit-folium component arguments (script,
    HTML, header, script/style links; as ``st_folium`` does it) -- for the
    default view and for filter changes; a rerun with cached map data only
@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo import settings  # noqa: E402
-from geo.app import views  # noqa: E402
+from geo.app.filters import Filters, apply_filters, filter_options  # noqa: E402
+from geo.app.mapdata import view_map_data  # noqa: E402
 from geo.outputs import maps  # noqa: E402
 from geo.places.areas import approximate_boundaries  # noqa: E402
 from geo.register.store import ChangeSet, GeoPackageStore, open_store  # noqa: E402
@@ -57,10 +58,10 @@ TARGET_BYTES = 100.0
 #: Where the app links the Leaflet assets (``server.baseUrlPath`` empty), see ``pages._ui.map_assets``.
 ASSETS: dict[str, Any] = {"assets": "linked", "asset_base": "/app/static/vendor/"}
 
-SCENARIOS: dict[str, views.Filters] = {
-    "Standard": views.Filters(),
-    "Quartier Grünau": views.Filters(quarter="Grünau"),
-    "Status leer": views.Filters(statuses=("vacant", "probably_vacant")),
+SCENARIOS: dict[str, Filters] = {
+    "Standard": Filters(),
+    "Quartier Grünau": Filters(quarter="Grünau"),
+    "Status leer": Filters(statuses=("vacant", "probably_vacant")),
 }
 
 
@@ -112,12 +113,12 @@ def build_store(path: Path, n_units: int, *, seed: int = 2015) -> Path:
 # -- server side -------------------------------------------------------------------------------
 
 
-def server_side(register: Any, filters: views.Filters) -> dict[str, Any]:
+def server_side(register: Any, filters: Filters) -> dict[str, Any]:
     """Time the Karte page's map steps for ``filters`` (no caches)."""
     out: dict[str, Any] = {}
-    _, out["widgets"] = timed(lambda: [views.filter_options(register) for _ in range(3)])
-    reg, out["filter"] = timed(lambda: views.apply_filters(register, filters))
-    data, out["map_data"] = timed(lambda: views.view_map_data(reg, filters))
+    _, out["widgets"] = timed(lambda: [filter_options(register) for _ in range(3)])
+    reg, out["filter"] = timed(lambda: apply_filters(register, filters))
+    data, out["map_data"] = timed(lambda: view_map_data(reg, filters))
     m, out["folium"] = timed(lambda: maps.render_map(data, basemap=filters.basemap, **ASSETS))
     sizes, out["payload"] = timed(lambda: component_args(m))
     out["rebuild"] = out["filter"] + out["map_data"] + out["folium"] + out["payload"]
@@ -348,7 +349,7 @@ def main() -> None:
         )
 
         # the first view after reading the register pays one-off costs (register indexes, templates)
-        results = {"Standard, 1. Aufruf": server_side(register, views.Filters())}
+        results = {"Standard, 1. Aufruf": server_side(register, Filters())}
         results.update({name: server_side(register, f) for name, f in SCENARIOS.items()})
         names = list(results)
         rows = [

@@ -1,6 +1,6 @@
 """The filter widgets shared by the pages; their state lives in the session and the URL.
 
-(De)serialisation and validation of the state are in :mod:`geo.app.views`; this
+(De)serialisation and validation of the state are in :mod:`geo.app.filters`; this
 module only draws the widgets and keeps widget state, session and URL in step.
 """
 
@@ -12,27 +12,32 @@ from typing import Any
 
 import streamlit as st
 
-from geo.app import views
+from geo import dates
+from geo.app.filters import (
+    BASEMAP_KEYS,
+    QUERY_NAMES,
+    STATUS_FILTER_LABELS,
+    Filters,
+    filter_options,
+    has_filter_params,
+)
 from geo.outputs import maps
 from geo.register.model import USE_CLASS_LABELS
+from pages import _session
 from pages._ui import Handle
 
-#: Session key of the filter state shared by all pages.
-FILTERS_KEY = "qm_filters"
-#: Session key of the page that rendered the filter widgets last.
-PAGE_KEY = "qm_filters_page"
 #: Widget key of each filter field.
-WIDGET_KEYS = {name: f"f_{name}" for name in views.QUERY_NAMES}
+WIDGET_KEYS = {name: f"f_{name}" for name in QUERY_NAMES}
 
 ALL_FIELDS = ("quarter", "ortsteil", "street", "statuses", "use_classes", "at", "since", "basemap", "presentation")
 
 
-def _widget_value(filters: views.Filters, name: str) -> Any:
+def _widget_value(filters: Filters, name: str) -> Any:
     value = getattr(filters, name)
     if name == "at":
-        return views.clamp_date(filters.date_at())
+        return dates.clamp_date(filters.date_at())
     if name == "since":
-        return views.clamp_date(filters.period_start())
+        return dates.clamp_date(filters.period_start())
     if isinstance(value, tuple):
         return list(value)
     return value
@@ -41,7 +46,7 @@ def _widget_value(filters: views.Filters, name: str) -> Any:
 def filter_widgets(
     h: Handle, fields: tuple[str, ...], *, page: str, container: Any = None, columns: bool = False,
     notices: Any = None,
-) -> views.Filters:
+) -> Filters:
     """Render the filter widgets for ``fields`` and return the filter state.
 
     The state is shared by all pages (session) and mirrored in the URL query
@@ -49,17 +54,17 @@ def filter_widgets(
     session state (a bookmark opened) wins. Widgets are re-seeded from the
     shared state when another ``page`` rendered them last (widget state does
     not carry over between pages). A date in the URL that cannot be read or is
-    not plausible (:func:`geo.app.views.plausible_window`) is replaced, with a
+    not plausible (:func:`geo.dates.plausible_window`) is replaced, with a
     warning naming it in ``notices`` (default: the main area here).
     """
     params = st.query_params.to_dict()
-    stored = st.session_state.get(FILTERS_KEY)
-    from_url, problems = views.Filters.from_url(params) if views.has_filter_params(params) else (None, [])
+    stored = st.session_state.get(_session.FILTERS)
+    from_url, problems = Filters.from_url(params) if has_filter_params(params) else (None, [])
     for problem in problems:
         (notices if notices is not None else st).warning(problem, icon=":material/event_busy:")
-    current = from_url or stored or views.Filters()
-    force = (from_url is not None and from_url != stored) or st.session_state.get(PAGE_KEY) != page
-    st.session_state[PAGE_KEY] = page
+    current = from_url or stored or Filters()
+    force = (from_url is not None and from_url != stored) or st.session_state.get(_session.FILTERS_PAGE) != page
+    st.session_state[_session.FILTERS_PAGE] = page
     for name in fields:
         key = WIDGET_KEYS[name]
         if force or key not in st.session_state:
@@ -68,24 +73,24 @@ def filter_widgets(
     box = container if container is not None else st.sidebar
     slots = iter(box.columns(len(fields)) if columns else [box] * len(fields))
     values: dict[str, Any] = {}
-    low, today = views.plausible_window()
-    opts = views.filter_options(h.register)
+    low, today = dates.plausible_window()
+    opts = filter_options(h.register)
     for name in fields:
         slot, key = next(slots), WIDGET_KEYS[name]
         if name == "quarter":
             _keep_valid(key, opts.quarters)
             values[name] = slot.selectbox("Quartier", [None, *opts.quarters], key=key, format_func=lambda v: "alle Quartiere" if v is None else v, placeholder="alle Quartiere")
-            opts = views.filter_options(h.register, quarter=values[name])
+            opts = filter_options(h.register, quarter=values[name])
         elif name == "ortsteil":
             _keep_valid(key, opts.ortsteile)
             values[name] = slot.selectbox("Ortsteil", [None, *opts.ortsteile], key=key, format_func=lambda v: "alle Ortsteile" if v is None else v, placeholder="alle Ortsteile")
-            opts = views.filter_options(h.register, quarter=values.get("quarter", current.quarter), ortsteil=values[name])
+            opts = filter_options(h.register, quarter=values.get("quarter", current.quarter), ortsteil=values[name])
         elif name == "street":
             _keep_valid(key, opts.streets)
             values[name] = slot.selectbox("Straße", [None, *opts.streets], key=key, format_func=lambda v: "alle Straßen" if v is None else v, placeholder="alle Straßen")
         elif name == "statuses":
             _keep_valid(key, opts.statuses, multi=True)
-            values[name] = tuple(slot.multiselect("Status", list(opts.statuses), key=key, format_func=views.STATUS_FILTER_LABELS.get, placeholder="alle"))
+            values[name] = tuple(slot.multiselect("Status", list(opts.statuses), key=key, format_func=STATUS_FILTER_LABELS.get, placeholder="alle"))
         elif name == "use_classes":
             _keep_valid(key, opts.use_classes, multi=True)
             values[name] = tuple(slot.multiselect("Nutzungsart", list(opts.use_classes), key=key, format_func=lambda u: USE_CLASS_LABELS.get(u, u), placeholder="alle"))
@@ -97,14 +102,14 @@ def filter_widgets(
             at = values.get("at", current.at) or today
             _keep_date(key)
             picked = slot.date_input("Neuansiedlungen hervorheben seit", key=key, min_value=low, max_value=today, format="DD.MM.YYYY")
-            default = views.clamp_date(replace(current, at=at, since=None).period_start())
+            default = dates.clamp_date(replace(current, at=at, since=None).period_start())
             values[name] = None if picked == default else picked
         elif name == "basemap":
-            values[name] = slot.selectbox("Hintergrundkarte", list(views.BASEMAP_KEYS), key=key, format_func=maps.BASEMAPS.get)
+            values[name] = slot.selectbox("Hintergrundkarte", list(BASEMAP_KEYS), key=key, format_func=maps.BASEMAPS.get)
         elif name == "presentation":
             values[name] = slot.toggle("Präsentationsmodus", key=key, help="Ohne personenbezogene Daten und ohne Bearbeiten.")
     new = replace(current, **values)
-    st.session_state[FILTERS_KEY] = new
+    st.session_state[_session.FILTERS] = new
     _write_query_params(new)
     return new
 
@@ -121,13 +126,13 @@ def _keep_valid(key: str, options: tuple[str, ...], *, multi: bool = False) -> N
 def _keep_date(key: str) -> None:
     """Move a date widget's state into the plausible window (a widget outside its bounds raises)."""
     value = st.session_state.get(key)
-    if isinstance(value, date) and views.clamp_date(value) != value:
-        st.session_state[key] = views.clamp_date(value)
+    if isinstance(value, date) and dates.clamp_date(value) != value:
+        st.session_state[key] = dates.clamp_date(value)
 
 
-def _write_query_params(filters: views.Filters) -> None:
+def _write_query_params(filters: Filters) -> None:
     wanted = filters.to_query_params()
-    for param in views.QUERY_NAMES.values():
+    for param in QUERY_NAMES.values():
         if param in wanted:
             if st.query_params.get(param) != wanted[param]:
                 st.query_params[param] = wanted[param]
@@ -137,4 +142,4 @@ def _write_query_params(filters: views.Filters) -> None:
 
 def presentation_on() -> bool:
     """Whether presentation mode is on (then nothing personal may be offered on any page)."""
-    return bool((st.session_state.get(FILTERS_KEY) or views.Filters()).presentation)
+    return bool((st.session_state.get(_session.FILTERS) or Filters()).presentation)

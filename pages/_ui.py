@@ -1,12 +1,13 @@
 """Streamlit plumbing shared by the pages: loading and caching, page furniture, map display.
 
 No figures are computed here: everything shown comes from ``geo`` functions.
-Caching: the register is read once per store file version
-(``st.cache_resource`` keyed by path, modification time and size), filtered
+Caching: the register is read once per store version
+(``st.cache_resource`` keyed by path and the store's change counter,
+:meth:`geo.register.store.Store.version`, which every write raises), filtered
 registers likewise; derived frames and map data with ``st.cache_data``. A
 folium map is never cached: it is built per run from cached data. Images for
 download (PNG/SVG) are built only when a download button is clicked, and
-cached per file version, filter and options.
+cached per store version, filter and options.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import settings
-from geo.app import views
+from geo.app.exchange import IMAGE_MIME, figure_for, figure_name, plan_upload
+from geo.app.figures import KeyFigure
+from geo.app.filters import DATA_FIELDS, Filters, apply_filters
+from geo.app.mapdata import compare_map_data, view_map_data
 from geo.errors import QuartiersmonitorError
 from geo.outputs import maps
 from geo.outputs._assets import write_static_assets
 from geo.register import stats
 from geo.register.history import Register
 from geo.register.store import GeoPackageStore, open_store
-
-#: Session key of an explicitly chosen store file.
-STORE_KEY = "qm_store_path"
+from pages import _session
 
 #: Where the Leaflet assets are written for Streamlit's static serving (``static/`` next to streamlit_app.py).
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
@@ -67,12 +69,12 @@ def map_assets() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Handle:
-    """The open store, its register and the file version the caches are keyed by."""
+    """The open store, its register and the store version the caches are keyed by (and edits are made on)."""
 
     store: GeoPackageStore
     register: Register
     path: str
-    stamp: tuple[int, int]
+    stamp: int
 
     @property
     def demo(self) -> bool:
@@ -81,7 +83,7 @@ class Handle:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Register wird geladen …")
-def _read(path: str, stamp: tuple[int, int]) -> Register:
+def _read(path: str, stamp: int) -> Register:
     return open_store(path).read()
 
 
@@ -93,10 +95,9 @@ def load() -> Handle:
     (:func:`geo.register.store.open_store`).
     """
     try:
-        explicit = st.session_state.get(STORE_KEY)
+        explicit = st.session_state.get(_session.STORE)
         store = open_store(explicit) if explicit else open_store()
-        stat = store.path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        stamp = store.version()
         return Handle(store, _read(str(store.path), stamp), str(store.path), stamp)
     except QuartiersmonitorError as exc:
         st.error(str(exc))
@@ -104,53 +105,63 @@ def load() -> Handle:
         raise  # pragma: no cover - st.stop raises
 
 
+def forget_store() -> None:
+    """Drop every cached state; after a store file was replaced (demo reset).
+
+    The new file's version counts from an earlier number again and would otherwise hit cached
+    states of the discarded file.
+    """
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 @st.cache_resource(max_entries=24, show_spinner=False)
-def _filtered(path: str, stamp: tuple[int, int], key: str, by_status: bool) -> Register:
-    return views.apply_filters(_read(path, stamp), views.Filters.from_key(key), by_status=by_status)
+def _filtered(path: str, stamp: int, key: str, by_status: bool) -> Register:
+    return apply_filters(_read(path, stamp), Filters.from_key(key), by_status=by_status)
 
 
-def filtered(h: Handle, filters: views.Filters, *, by_status: bool = True) -> Register:
-    """The register restricted to ``filters`` (cached per file version and filters)."""
+def filtered(h: Handle, filters: Filters, *, by_status: bool = True) -> Register:
+    """The register restricted to ``filters`` (cached per store version and filters)."""
     return _filtered(h.path, h.stamp, filters.key(), by_status)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _status(path: str, stamp: tuple[int, int], key: str, by_status: bool, at: date) -> pd.DataFrame:
+def _status(path: str, stamp: int, key: str, by_status: bool, at: date) -> pd.DataFrame:
     return stats.status_at(_filtered(path, stamp, key, by_status), at)
 
 
-def status_frame(h: Handle, filters: views.Filters, *, at: date | None = None, by_status: bool = True) -> pd.DataFrame:
+def status_frame(h: Handle, filters: Filters, *, at: date | None = None, by_status: bool = True) -> pd.DataFrame:
     """Units of the filtered view with their status on ``at`` (default: the filter date)."""
     return _status(h.path, h.stamp, filters.key(), by_status, at or filters.date_at())
 
 
 @st.cache_data(max_entries=16, show_spinner="Karte wird vorbereitet …")
-def _map_data(path: str, stamp: tuple[int, int], key: str, settle: bool) -> maps.MapData:
-    filters = views.Filters.from_key(key)
-    return views.view_map_data(_filtered(path, stamp, key, True), filters, settlements=settle)
+def _map_data(path: str, stamp: int, key: str, settle: bool) -> maps.MapData:
+    filters = Filters.from_key(key)
+    return view_map_data(_filtered(path, stamp, key, True), filters, settlements=settle)
 
 
-def map_data(h: Handle, filters: views.Filters, *, settlements: bool = True) -> maps.MapData:
-    """Cached :func:`geo.app.views.view_map_data` of the filtered view."""
-    return _map_data(h.path, h.stamp, filters.only(*views.DATA_FIELDS).key(), settlements)
+def map_data(h: Handle, filters: Filters, *, settlements: bool = True) -> maps.MapData:
+    """Cached :func:`geo.app.mapdata.view_map_data` of the filtered view."""
+    return _map_data(h.path, h.stamp, filters.only(*DATA_FIELDS).key(), settlements)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _compare_data(path: str, stamp: tuple[int, int], key: str, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
-    return views.compare_map_data(_filtered(path, stamp, key, False), before=before, after=after)
+def _compare_data(path: str, stamp: int, key: str, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
+    return compare_map_data(_filtered(path, stamp, key, False), before=before, after=after)
 
 
-def compare_data(h: Handle, filters: views.Filters, *, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
-    """Cached :func:`geo.app.views.compare_map_data` of the filtered view."""
-    return _compare_data(h.path, h.stamp, filters.only(*views.DATA_FIELDS).key(), before, after)
+def compare_data(h: Handle, filters: Filters, *, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
+    """Cached :func:`geo.app.mapdata.compare_map_data` of the filtered view."""
+    return _compare_data(h.path, h.stamp, filters.only(*DATA_FIELDS).key(), before, after)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _timeline(path: str, stamp: tuple[int, int], key: str, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
+def _timeline(path: str, stamp: int, key: str, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
     return stats.timeline(_filtered(path, stamp, key, False), freq=freq, start=start, end=end, by=by)  # type: ignore[arg-type]
 
 
-def timeline(h: Handle, filters: views.Filters, *, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
+def timeline(h: Handle, filters: Filters, *, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
     """Cached :func:`geo.register.stats.timeline` of the filtered view."""
     return _timeline(h.path, h.stamp, filters.key(), freq, start, end, by)
 
@@ -169,7 +180,7 @@ def page_header(title: str, h: Handle, *, caption: str | None = None) -> None:
         st.caption(caption)
 
 
-def metrics(figures: list[views.KeyFigure], *, per_row: int = 3) -> None:
+def metrics(figures: list[KeyFigure], *, per_row: int = 3) -> None:
     """Key figures as ``st.metric`` in rows."""
     for start in range(0, len(figures), per_row):
         cols = st.columns(per_row)
@@ -204,9 +215,9 @@ def show_error(exc: QuartiersmonitorError) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _plan(path: str, stamp: tuple[int, int], data: bytes | None, name: str | None, source: str | None,
+def _plan(path: str, stamp: int, data: bytes | None, name: str | None, source: str | None,
           source_stamp: float | None, as_of: date, on_error: str) -> Any:
-    return views.plan_upload(_read(path, stamp), data=data, name=name, path=source, as_of=as_of, on_error=on_error)  # type: ignore[arg-type]
+    return plan_upload(_read(path, stamp), data=data, name=name, path=source, as_of=as_of, on_error=on_error)  # type: ignore[arg-type]
 
 
 def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None, as_of: date, on_error: str) -> Any:
@@ -219,18 +230,18 @@ def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None,
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
-def _image(path: str, stamp: tuple[int, int], key: str, by_status: bool, kind: str,
+def _image(path: str, stamp: int, key: str, by_status: bool, kind: str,
            options: tuple[tuple[str, Any], ...], fmt: str) -> bytes:
     from geo.outputs.figures import figure_bytes  # matplotlib only when an image is asked for
 
-    filters = views.Filters.from_key(key)
-    fig = views.figure_for(kind, _filtered(path, stamp, key, by_status), filters, **dict(options))
+    filters = Filters.from_key(key)
+    fig = figure_for(kind, _filtered(path, stamp, key, by_status), filters, **dict(options))
     return figure_bytes(fig, fmt=fmt)  # type: ignore[arg-type]
 
 
-def image_downloads(h: Handle, filters: views.Filters, kind: str, *, key: str, by_status: bool = False,
+def image_downloads(h: Handle, filters: Filters, kind: str, *, key: str, by_status: bool = False,
                     **options: Any) -> None:
-    """Small „PNG“ and „SVG“ buttons for a chart or map (:func:`geo.app.views.figure_for`), right-aligned.
+    """Small „PNG“ and „SVG“ buttons for a chart or map (:func:`geo.app.exchange.figure_for`), right-aligned.
 
     The image is made only when a button is clicked (no rerun) and cached per
     store version, filter and ``options``; ``key`` makes the buttons unique.
@@ -242,8 +253,8 @@ def image_downloads(h: Handle, filters: views.Filters, kind: str, *, key: str, b
         row.download_button(
             fmt.upper(),
             data=lambda fmt=fmt: _image(h.path, h.stamp, cache_key, by_status, kind, opts, fmt),
-            file_name=views.figure_name(kind, filters, fmt),
-            mime=views.IMAGE_MIME[fmt],
+            file_name=figure_name(kind, filters, fmt),
+            mime=IMAGE_MIME[fmt],
             on_click="ignore",
             type="tertiary",
             icon=":material/download:",

@@ -1,7 +1,8 @@
 """Begehung planen: stops by rules or picks, the shortest walking route, the sheet and files to take along.
 
-Thin page: selection, planning and every file come from :mod:`geo.walks.outreach`.
-The last plan stays in ``st.session_state["qm_walk"]`` for the page „Besuche erfassen“.
+Thin page: selection (:mod:`geo.walks.stops`), planning and every file (:mod:`geo.walks.outreach`) come
+from the library; the walking network from :mod:`geo.walks.network`.
+The last plan stays in ``st.session_state[_session.WALK]`` for the page „Besuche erfassen“.
 """
 
 from __future__ import annotations
@@ -15,18 +16,25 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import settings
-from geo.app import views
+from geo.app.filters import Filters
+from geo.app.units import unit_label
 from geo.errors import QuartiersmonitorError
 from geo.outputs import maps
 from geo.places.areas import load_quarters
 from geo.walks import outreach
-from geo.walks.network import load_walk_graph
-from pages import _filters, _router, _ui
+from geo.walks.network import (
+    DEMO_NETWORK_CREDIT,
+    graph_files,
+    load_graph_upload,
+    load_walk_graph,
+    network_credit,
+)
+from geo.walks.stops import Rule, select_stops
+from pages import _router, _session, _ui
 
 _router.ensure(__file__)
 
 #: Session key of the last planned walk (an ``OutreachWalk``), shared with „Besuche erfassen“.
-WALK_KEY = "qm_walk"
 
 RULES = (
     ("vacant", "Leerstand länger als … Monate", True, 6),
@@ -38,7 +46,8 @@ NO_NETWORK = (
     "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx – bitte oben eine Datei angeben oder hochladen. "
     "Die Auswahl der Stopps geht auch ohne."
 )
-#: Fictional demo walking network (geo.register.demo.write_demo_walk_network), the default on the demo register only.
+#: Fictional demo walking network (geo.register.demo_network.write_demo_walk_network), the default on the demo
+#: register only.
 DEMO_NETWORK = settings.data_dir / "demo-walk-network.osm"
 
 h = _ui.load()
@@ -47,7 +56,7 @@ _ui.page_header(
     caption="Stopps nach Regeln oder Auswahl wählen, den kürzesten Fußweg über das Wegenetz planen und "
     "Laufzettel, GPX und GeoPackage für QField mitnehmen.",
 )
-filters = st.session_state.get(_filters.FILTERS_KEY) or views.Filters()
+filters = st.session_state.get(_session.FILTERS) or Filters()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Wegenetz wird geladen …")
@@ -57,31 +66,31 @@ def _graph_file(path: str, stamp: float) -> Any:
 
 @st.cache_resource(max_entries=2, show_spinner="Wegenetz wird geladen …")
 def _graph_upload(data: bytes, name: str) -> Any:
-    return outreach.load_graph_upload(data, name)
+    return load_graph_upload(data, name)
 
 
 def network() -> tuple[Any, str | None]:
     """The walking network chosen by file path or upload, and its attribution; (None, None) without."""
     st.subheader("Wegenetz")
-    found = [str(p) for p in outreach.graph_files() if h.demo or p != DEMO_NETWORK]
+    found = [str(p) for p in graph_files() if h.demo or p != DEMO_NETWORK]
     demo_net = h.demo and DEMO_NETWORK.is_file()
-    st.session_state.setdefault("b_graph_path", str(DEMO_NETWORK) if demo_net else found[0] if found else "")
+    st.session_state.setdefault(_session.GRAPH_PATH, str(DEMO_NETWORK) if demo_net else found[0] if found else "")
     left, right = st.columns(2)
-    path = left.text_input("Datei auf dem Server (.osm oder .graphml)", key="b_graph_path").strip()
+    path = left.text_input("Datei auf dem Server (.osm oder .graphml)", key=_session.GRAPH_PATH).strip()
     if found:
         left.caption("Vorhanden: " + ", ".join(Path(f).name for f in found))
     upload = right.file_uploader("… oder hochladen", type=["osm", "graphml", "xml"], key="b_graph_upload")
     try:
         if upload is not None:
             data = upload.getvalue()
-            return _graph_upload(data, upload.name), outreach.network_credit(data, name=upload.name)
+            return _graph_upload(data, upload.name), network_credit(data, name=upload.name)
         if path:
             file = Path(path).expanduser()
             if file == DEMO_NETWORK:
-                st.caption(f"{outreach.DEMO_NETWORK_CREDIT}: die Demo-Straßen und erfundene Verbindungswege, "
+                st.caption(f"{DEMO_NETWORK_CREDIT}: die Demo-Straßen und erfundene Verbindungswege, "
                            "keine echten Kartendaten – Wege und Zeiten sind nur zur Vorführung.")
             stamp = file.stat().st_mtime if file.is_file() else 0.0
-            return _graph_file(str(file), stamp), outreach.network_credit(file)
+            return _graph_file(str(file), stamp), network_credit(file)
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return None, None
@@ -107,10 +116,10 @@ def planner(graph: Any, credit: str | None) -> None:
         chosen = a.checkbox(label, value=on, key=f"b_rule_{kind}")
         n = b.number_input(label, 0, 240, months, key=f"b_months_{kind}", label_visibility="collapsed")
         if chosen:
-            rules.append(outreach.Rule(kind, int(n)))
-    frame = _ui.status_frame(h, views.Filters(quarter=quarter))
+            rules.append(Rule(kind, int(n)))
+    frame = _ui.status_frame(h, Filters(quarter=quarter))
     frame = frame.loc[frame["status"] != "demolished"]
-    labels = {r["unit_id"]: views.unit_label(r) for r in frame.to_dict("records")}
+    labels = {r["unit_id"]: unit_label(r) for r in frame.to_dict("records")}
     picked = st.multiselect("Zusätzlich diese Einheiten", list(labels), format_func=labels.get, key="b_picked",
                             placeholder="Einheiten suchen …")
     with st.expander("Eigenes Gebiet zeichnen (GeoJSON)"):
@@ -118,11 +127,12 @@ def planner(graph: Any, credit: str | None) -> None:
                              "geojson.io; ersetzt Quartier/Ortsteil für die Regeln.", key="b_polygon").strip()
     try:
         area: Any = json.loads(drawn) if drawn else (ortsteil or quarter)
-        stops = outreach.select_stops(h.register, at=day, rules=rules, area=area, picked=picked)
+        selection = select_stops(h.register, at=day, rules=rules, area=area, picked=picked)
     except (QuartiersmonitorError, json.JSONDecodeError) as exc:
         st.error(f"Auswahl nicht möglich: {exc}")
         return
-    st.caption(f"{len(stops)} Stopps ausgewählt." + "".join(f" {n}" for n in stops.attrs.get("notes", [])))
+    stops = selection.frame
+    st.caption(f"{len(stops)} Stopps ausgewählt." + "".join(f" {n}" for n in selection.notes))
     if len(stops):
         with st.expander("Ausgewählte Stopps ansehen"):
             shown = stops[["unit_id", "label", "state", "reason", "priority"]]
@@ -133,7 +143,8 @@ def planner(graph: Any, credit: str | None) -> None:
     st.subheader("Weg und Zeit")
     c1, c2, c3, c4 = st.columns(4)
     budget = c1.number_input("Zeitbudget (min, 0 = ohne)", 0, 720, 120, step=15, key="b_budget")
-    speed = c2.number_input("Gehgeschwindigkeit (km/h)", 2.0, 7.0, 4.5, step=0.5, key="b_speed")
+    speed = c2.number_input("Gehgeschwindigkeit (km/h)", 2.0, 7.0, float(settings.walk_speed_kmh), step=0.5,
+                             key="b_speed")
     per_visit = c3.number_input("Minuten je Besuch", 0, 90, 10, key="b_minutes")
     round_trip = c4.radio("Ende", [True, False], key="b_round",
                           format_func=lambda v: "zurück zum Büro" if v else "am letzten Stopp")
@@ -151,7 +162,7 @@ def planner(graph: Any, credit: str | None) -> None:
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return
-    st.session_state[WALK_KEY] = walk
+    st.session_state[_session.WALK] = walk
     st.rerun()
 
 
@@ -187,5 +198,5 @@ def result(walk: outreach.OutreachWalk) -> None:
 
 graph, credit = network()
 planner(graph, credit)
-if (walk := st.session_state.get(WALK_KEY)) is not None:
+if (walk := st.session_state.get(_session.WALK)) is not None:
     result(walk)

@@ -7,10 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from geo.app import views
+from geo import dates, formats
+from geo.app.exchange import EXPORT_MIME
+from geo.app.figures import plausible_start
+from geo.app.filters import filter_options
 from geo.errors import QuartiersmonitorError
 from geo.outputs import report
-from pages import _filters, _router, _ui
+from pages import _filters, _router, _session, _ui
 
 _router.ensure(__file__)
 
@@ -28,7 +31,7 @@ def _period(kind: str, first_year: int, today: date) -> report.Period | None:
             value=(last.start, last.end),
             max_value=today,
             format="DD.MM.YYYY",
-            min_value=views.plausible_window(today=today)[0],
+            min_value=dates.plausible_window(today=today)[0],
             key="b_dates",
         )
         return report.Period.between(*picked) if isinstance(picked, tuple) and len(picked) == 2 else None
@@ -44,7 +47,7 @@ def _period(kind: str, first_year: int, today: date) -> report.Period | None:
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
-def _build(_register: Any, path: str, stamp: tuple[int, int], request: tuple[Any, ...]) -> dict[str, Any]:
+def _build(_register: Any, path: str, stamp: int, request: tuple[Any, ...]) -> dict[str, Any]:
     """PDF, XLSX, figure images and a preview of the first pages (cached per store version and choice)."""
     quarters, start, end, public, unit_level, folder = request
     osm = report.load_osm_buildings(folder, _register) if folder else None
@@ -67,7 +70,7 @@ _ui.page_header(
     caption="Zeitraumbericht für Beirat und Stadt als PDF (A4), die Kennzahlen als XLSX "
     "und jede Karte und jedes Diagramm als PNG oder SVG.",
 )
-options = views.filter_options(h.register)
+options = filter_options(h.register)
 today = date.today()
 
 col_q, col_p, col_v = st.columns([2, 3, 2])
@@ -81,7 +84,7 @@ quarters = col_q.multiselect(
 )
 with col_p:
     kind = st.radio("Zeitraum", KINDS, horizontal=True, key="b_kind")
-    first, notice = views.plausible_start(h.register, today=today)
+    first, notice = plausible_start(h.register, today=today)
     if notice:
         st.info(notice, icon=":material/event_busy:")
     period = _period(kind, first.year, today)
@@ -118,7 +121,7 @@ previous = period.previous()
 st.caption(f"{period.label}: {period.dates} · Vergleich mit {previous.label} ({previous.dates})")
 if period.end > today:
     st.warning(
-        f"Der Zeitraum endet nach heute: die Bestandszahlen zeigen den Stand vom {views.fmt_date(today)}."
+        f"Der Zeitraum endet nach heute: die Bestandszahlen zeigen den Stand vom {formats.fmt_date(today)}."
     )
 if not public:
     st.warning(
@@ -127,8 +130,8 @@ if not public:
 
 choice = (tuple(quarters), period.start, period.end, public, unit_level, folder)
 if st.button("Bericht erstellen", type="primary", key="b_go"):
-    st.session_state["b_request"] = choice
-request = st.session_state.get("b_request")
+    st.session_state[_session.REPORT_REQUEST] = choice
+request = st.session_state.get(_session.REPORT_REQUEST)
 if request is None:
     st.stop()
 if request != choice:
@@ -155,7 +158,7 @@ d1.download_button(
     key="b_pdf",
 )
 d2.download_button(
-    "Kennzahlen als XLSX", bundle.xlsx, file_name=f"{stem}.xlsx", mime=views.EXPORT_MIME["xlsx"], key="b_xlsx"
+    "Kennzahlen als XLSX", bundle.xlsx, file_name=f"{stem}.xlsx", mime=EXPORT_MIME["xlsx"], key="b_xlsx"
 )
 version = "öffentliche" if summary.public else "interne"
 d3.caption(f"{summary.period.label} · {version} Fassung · erstellt in {summary.seconds:.1f} s")

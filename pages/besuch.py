@@ -1,8 +1,8 @@
 """Besuche erfassen: record each stop's outcome on the way (phone-friendly), take over QField data, follow-ups.
 
-Thin page: every visit is written by :func:`geo.walks.outreach.log_visit` or
-:func:`geo.walks.outreach.import_qfield`. The planned walk comes from the page
-„Begehung planen“ (``st.session_state["qm_walk"]``).
+Thin page: every visit is written by :func:`geo.walks.visits.log_visit` or
+:func:`geo.walks.qfield.import_qfield`. The planned walk comes from the page
+„Begehung planen“ (``st.session_state[_session.WALK]``).
 """
 
 from __future__ import annotations
@@ -13,33 +13,29 @@ from typing import Any
 
 import streamlit as st
 
-from geo import settings
-from geo.app import views
+from geo import dates, formats, settings
+from geo.app.filters import Filters
+from geo.app.units import search_units, unit_label
 from geo.errors import QuartiersmonitorError
-from geo.outputs.tables import display_text
 from geo.register.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
-from geo.walks import outreach
-from pages import _filters, _router, _ui
+from geo.walks import outreach, visits
+from geo.walks.qfield import VisitImportRejected, import_qfield
+from pages import _filters, _router, _session, _ui
 
 _router.ensure(__file__)
 
-WALK_KEY = "qm_walk"
-STOP_KEY = "v_stop"
-NEXT_KEY = "v_next"
-FLASH = "v_flash"
-QFLASH = "v_qflash"
 
 h = _ui.load()
 _ui.page_header("Besuche erfassen", h, caption="Je Stopp das Ergebnis eintragen – auch unterwegs auf dem Handy.")
 if _filters.presentation_on():
     st.info("Präsentationsmodus: Erfassen ist ausgeschaltet.")
     st.stop()
-walk: outreach.OutreachWalk | None = st.session_state.get(WALK_KEY)
+walk: outreach.OutreachWalk | None = st.session_state.get(_session.WALK)
 
 
 def _md(text: Any) -> str:
     """Plain text for markdown (names and notes are user input)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", display_text(text))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", formats.display_text(text))
 
 
 def choose_unit() -> tuple[str | None, str | None, list[str]]:
@@ -48,18 +44,18 @@ def choose_unit() -> tuple[str | None, str | None, list[str]]:
     mode = st.radio("Was besuchen?", modes, horizontal=True, key="v_mode")
     if walk is not None and mode == modes[0]:
         labels = outreach.stop_labels(walk.plan)
-        if (upcoming := st.session_state.pop(NEXT_KEY, None)) in labels:
-            st.session_state[STOP_KEY] = upcoming
-        unit_id = st.selectbox(walk.title, list(labels), format_func=labels.get, key=STOP_KEY)
+        if (upcoming := _session.pop(_session.VISIT_NEXT)) in labels:
+            st.session_state[_session.VISIT_STOP] = upcoming
+        unit_id = st.selectbox(walk.title, list(labels), format_func=labels.get, key=_session.VISIT_STOP)
         row = walk.plan.stops.set_index("unit_id").loc[unit_id]
-        st.caption(_md(f"{display_text(row.get('reason'))} – {display_text(row.get('check'))}"))
+        st.caption(_md(f"{formats.display_text(row.get('reason'))} – {formats.display_text(row.get('check'))}"))
         return unit_id, walk.walk_id, list(labels)
-    frame = _ui.status_frame(h, views.Filters())
-    hits = views.search_units(frame, st.text_input("Einheit suchen (Kennung, Straße oder Betrieb)", key="v_query"))
+    frame = _ui.status_frame(h, Filters())
+    hits = search_units(frame, st.text_input("Einheit suchen (Kennung, Straße oder Betrieb)", key="v_query"))
     if hits.empty:
         st.caption("Einheit suchen, um einen Besuch zu erfassen.")
         return None, None, []
-    labels = {r["unit_id"]: views.unit_label(r) for r in hits.to_dict("records")}
+    labels = {r["unit_id"]: unit_label(r) for r in hits.to_dict("records")}
     return st.selectbox("Einheit", list(labels), format_func=labels.get, key="v_unit"), None, []
 
 
@@ -67,7 +63,7 @@ def choose_unit() -> tuple[str | None, str | None, list[str]]:
 def visit_form() -> None:
     """One visit: outcome, changed status or business, follow-up date, note."""
     st.subheader("Besuch erfassen")
-    if message := st.session_state.pop(FLASH, None):
+    if message := _session.pop(_session.VISIT_FLASH):
         st.success(message)
     unit_id, walk_id, order = choose_unit()
     if unit_id is None:
@@ -82,7 +78,7 @@ def visit_form() -> None:
         follow_up = st.date_input("Nachfassen am", value=None, min_value=today, format="DD.MM.YYYY", key="v_follow")
         note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", key="v_note",
                             max_chars=settings.max_field_chars)
-        visited_on = st.date_input("Besucht am", value=today, min_value=views.plausible_window()[0], max_value=today,
+        visited_on = st.date_input("Besucht am", value=today, min_value=dates.plausible_window()[0], max_value=today,
                                    format="DD.MM.YYYY", key="v_day")
         submitted = st.form_submit_button("Besuch speichern", type="primary", use_container_width=True)
     if not submitted:
@@ -91,7 +87,7 @@ def visit_form() -> None:
         st.warning("Bitte ein Ergebnis wählen.")
         return
     try:
-        logged = outreach.log_visit(
+        logged = visits.log_visit(
             h.store, unit_id=unit_id, visited_on=visited_on, outcome=outcome, status=status,
             business_name=business, follow_up_on=follow_up, note=note, walk_id=walk_id,
         )
@@ -99,9 +95,9 @@ def visit_form() -> None:
         _ui.show_error(exc)
         return
     extra = " mit neuer Beobachtung" if logged.obs_id is not None else ""
-    st.session_state[FLASH] = f"Besuch bei {unit_id}{extra} gespeichert."
+    st.session_state[_session.VISIT_FLASH] = f"Besuch bei {unit_id}{extra} gespeichert."
     if unit_id in order and order.index(unit_id) + 1 < len(order):
-        st.session_state[NEXT_KEY] = order[order.index(unit_id) + 1]
+        st.session_state[_session.VISIT_NEXT] = order[order.index(unit_id) + 1]
     st.rerun()
 
 
@@ -109,21 +105,21 @@ def visit_form() -> None:
 def qfield() -> None:
     """Take over the filled-in visit table of a QField GeoPackage."""
     st.subheader("QField-GeoPackage übernehmen")
-    if message := st.session_state.pop(QFLASH, None):
+    if message := _session.pop(_session.QFIELD_FLASH):
         st.success(message)
     upload = st.file_uploader("Ausgefülltes GeoPackage der Begehung (.gpkg)", type=["gpkg"], key="v_qfield")
     if upload is None or not st.button("Übernehmen", key="v_import"):
         return
     try:
-        result = outreach.import_qfield(h.store, upload.getvalue())
-    except outreach.VisitImportRejected as exc:
+        result = import_qfield(h.store, upload.getvalue())
+    except VisitImportRejected as exc:
         st.error(str(exc).split(" – ")[0] + ". Bitte in QField korrigieren und erneut hochladen.")
         st.dataframe(exc.errors, hide_index=True, width="stretch")
         return
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
-    st.session_state[QFLASH] = result.summary
+    st.session_state[_session.QFIELD_FLASH] = result.summary
     st.rerun()
 
 
@@ -131,7 +127,7 @@ def qfield() -> None:
 def follow_ups() -> None:
     """Follow-ups due this week and overdue ones, each with an „erledigt“ button."""
     st.subheader("Nachfassen diese Woche")
-    due = outreach.due_follow_ups(_ui.load().register, week_of=date.today())
+    due = visits.due_follow_ups(_ui.load().register, week_of=date.today())
     if due.empty:
         st.caption("Keine offenen Termine für diese Woche.")
         return
@@ -139,12 +135,12 @@ def follow_ups() -> None:
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
             late = " · **überfällig**" if row["overdue"] else ""
-            left.markdown(f"**{_md(row['label'])}** – fällig {views.fmt_date(row['follow_up_on'])}{late}")
-            left.caption(_md(f"{row['state']} · Besuch {views.fmt_date(row['visited_on'])}: {row['outcome_label']}"
-                             + (f" · {display_text(row.get('note'))}" if display_text(row.get("note")) else "")))
+            left.markdown(f"**{_md(row['label'])}** – fällig {formats.fmt_date(row['follow_up_on'])}{late}")
+            left.caption(_md(f"{row['state']} · Besuch {formats.fmt_date(row['visited_on'])}: {row['outcome_label']}"
+                             + (f" · {formats.display_text(row.get('note'))}" if formats.display_text(row.get("note")) else "")))
             if right.button("erledigt", key=f"v_done_{row['visit_id']}", use_container_width=True):
                 try:
-                    outreach.mark_follow_up_done(h.store, [int(row["visit_id"])])
+                    visits.mark_follow_up_done(h.store, [int(row["visit_id"])])
                 except QuartiersmonitorError as exc:
                     _ui.show_error(exc)
                     return

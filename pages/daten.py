@@ -7,17 +7,25 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from geo import settings
-from geo.app import views
+from geo import dates, formats, settings
+from geo.app.exchange import (
+    EXPORT_LABELS,
+    EXPORT_MIME,
+    IMPORT_SUFFIXES,
+    export_bytes,
+    export_name,
+    import_upload,
+)
+from geo.app.figures import counts_note
+from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.register.io import export_frame
 from geo.register.store import open_store, reset_demo_store
-from pages import _filters, _router, _ui
+from pages import _filters, _router, _session, _ui
 
 _router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "street", "statuses", "use_classes", "at")
-FLASH = "qm_data_flash"
 ON_ERROR = {
     "reject": "Alles oder nichts: bei Fehlern nichts importieren",
     "skip": "Fehlerhafte Zeilen überspringen, den Rest importieren",
@@ -27,16 +35,16 @@ h = _ui.load()
 _ui.page_header("Daten", h)
 filters = _filters.filter_widgets(h, FIELDS, page=__file__)
 view = filters.only(*FIELDS)
-if message := st.session_state.pop(FLASH, None):
+if message := _session.pop(_session.DATA_FLASH):
     st.success(message)
 
 
 def _show_report(report) -> None:  # noqa: ANN001 - geo.register.imports.ImportReport
     cols = st.columns(4)
-    cols[0].metric("Zeilen gelesen", views.fmt_int(report.rows_read))
-    cols[1].metric("Neue Einheiten", views.fmt_int(report.units_added))
-    cols[2].metric("Neue Beobachtungen", views.fmt_int(report.observations_added))
-    cols[3].metric("Abgelehnte Zeilen", views.fmt_int(report.rows_rejected))
+    cols[0].metric("Zeilen gelesen", formats.fmt_int(report.rows_read))
+    cols[1].metric("Neue Einheiten", formats.fmt_int(report.units_added))
+    cols[2].metric("Neue Beobachtungen", formats.fmt_int(report.observations_added))
+    cols[3].metric("Abgelehnte Zeilen", formats.fmt_int(report.rows_rejected))
     for note in report.notes:
         st.caption(note)
     if report.issues:
@@ -51,12 +59,12 @@ def import_section() -> None:
     st.subheader("Liste importieren")
     st.caption("CSV, Excel (XLSX), GeoJSON, GeoPackage oder gezipptes Shapefile. "
                "Die Datei wird zuerst geprüft; geschrieben wird erst nach „Importieren“.")
-    upload = st.file_uploader("Datei hochladen", type=list(views.IMPORT_SUFFIXES), key="d_upload")
+    upload = st.file_uploader("Datei hochladen", type=list(IMPORT_SUFFIXES), key="d_upload")
     server_path = st.text_input("… oder Pfad einer Datei auf dem Server/Netzlaufwerk", key="d_path",
                                 placeholder="z. B. /mnt/netzlaufwerk/begehung-2024.xlsx").strip()
     left, right = st.columns(2)
     on_error = left.radio("Bei fehlerhaften Zeilen", list(ON_ERROR), format_func=ON_ERROR.get, key="d_on_error")
-    low, today = views.plausible_window()
+    low, today = dates.plausible_window()
     as_of = right.date_input("Datum für Zeilen ohne Datum", value=today, min_value=low, max_value=today,
                              format="DD.MM.YYYY", key="d_as_of")
     if upload is None and not server_path:
@@ -81,12 +89,12 @@ def import_section() -> None:
     if st.button("Importieren", type="primary", key="d_import"):
         try:
             with st.spinner("Import läuft …"):
-                done = views.import_upload(h.store, data=data, name=name, path=source, as_of=as_of,
+                done = import_upload(h.store, data=data, name=name, path=source, as_of=as_of,
                                            on_error=on_error)
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return
-        st.session_state[FLASH] = (f"Import abgeschlossen: {done.units_added} neue Einheiten, "
+        st.session_state[_session.DATA_FLASH] = (f"Import abgeschlossen: {done.units_added} neue Einheiten, "
                                    f"{done.observations_added} neue Beobachtungen.")
         st.rerun()
 
@@ -95,10 +103,10 @@ def import_section() -> None:
 def export_section() -> None:
     st.subheader("Aktuelle Auswahl exportieren")
     register = _ui.filtered(h, view)
-    st.caption(f"{views.describe(view)} (Filter in der Seitenleiste) · Export: "
-               f"{views.counts_note(register, at=view.date_at())}")
+    st.caption(f"{describe(view)} (Filter in der Seitenleiste) · Export: "
+               f"{counts_note(register, at=view.date_at())}")
     left, right = st.columns(2)
-    fmt = left.radio("Format", list(views.EXPORT_LABELS), format_func=views.EXPORT_LABELS.get, key="d_fmt")
+    fmt = left.radio("Format", list(EXPORT_LABELS), format_func=EXPORT_LABELS.get, key="d_fmt")
     if _filters.presentation_on():
         internal = False
         right.caption("Präsentationsmodus: nur der öffentliche Export ohne personenbezogene Daten.")
@@ -110,10 +118,10 @@ def export_section() -> None:
         right.warning("Enthält personenbezogene Daten (DSGVO): nur intern verwenden.")
     at = view.date_at()
     st.download_button(
-        f"{views.EXPORT_LABELS[fmt].split(' (')[0]} herunterladen",
-        data=lambda: views.export_bytes(register, fmt=fmt, at=at, internal=internal),
-        file_name=views.export_name(view, fmt, internal=internal),
-        mime=views.EXPORT_MIME[fmt],
+        f"{EXPORT_LABELS[fmt].split(' (')[0]} herunterladen",
+        data=lambda: export_bytes(register, fmt=fmt, at=at, internal=internal),
+        file_name=export_name(view, fmt, internal=internal),
+        mime=EXPORT_MIME[fmt],
         on_click="ignore",
         type="primary",
         key="d_download",
@@ -134,7 +142,7 @@ def store_section() -> None:
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return
-        st.session_state[_ui.STORE_KEY] = str(Path(path).expanduser())
+        st.session_state[_session.STORE] = str(Path(path).expanduser())
         st.rerun()
     # only a store flagged as demo can be reset (reset_demo_store refuses any other), never the shipped demo
     resettable = h.demo and Path(h.path).resolve() != Path(settings.demo_store_path).resolve()
@@ -142,10 +150,11 @@ def store_section() -> None:
                                 help="Verwirft alle Änderungen an der Demo und stellt das ausgelieferte Demo-Register wieder her."):
         try:
             reset_demo_store(Path(h.path))
+            _ui.forget_store()
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return
-        st.session_state[FLASH] = "Demo-Register zurückgesetzt."
+        st.session_state[_session.DATA_FLASH] = "Demo-Register zurückgesetzt."
         st.rerun()
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.app import views
+from geo import dates, formats
+from geo.app.display import german_style
+from geo.app.figures import events_summary, longest_vacant_table, plausible_start, spells_between
+from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.outputs import charts
 from pages import _filters, _router, _ui
@@ -23,8 +26,8 @@ _ui.page_header("Entwicklung", h)
 filters = _filters.filter_widgets(h, FIELDS, page=__file__)
 view = filters.only(*FIELDS)
 end = view.date_at()
-low, today = views.plausible_window()
-first, notice = views.plausible_start(h.register, end=end)
+low, today = dates.plausible_window()
+first, notice = plausible_start(h.register, end=end)
 if notice:
     st.info(notice, icon=":material/event_busy:")
 _ui.drop_date_outside("e_start", low, end)  # a start kept from an earlier Stichtag may lie after the new one
@@ -32,7 +35,7 @@ start = st.sidebar.date_input(
     "Zeitraum ab", value=first, min_value=low, max_value=end, format="DD.MM.YYYY", key="e_start",
 )
 register = _ui.filtered(h, view, by_status=False)
-st.caption(f"{views.describe(view)} · Zeitraum {views.fmt_date(start)} bis {views.fmt_date(end)}")
+st.caption(f"{describe(view)} · Zeitraum {formats.fmt_date(start)} bis {formats.fmt_date(end)}")
 if not len(register.units):
     st.info("Keine Einheiten für diese Auswahl.")
     st.stop()
@@ -58,7 +61,7 @@ def events_section() -> None:
     freq = st.radio("Auflösung", ["year", "quarter"], format_func=FREQS.get, horizontal=True, key="e_events_freq")
     frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
     st.altair_chart(charts.events_chart(frame), width="stretch")
-    st.caption(views.events_summary(frame))
+    st.caption(events_summary(frame))
     _ui.image_downloads(h, view, "events", key="e_events_img", start=start, end=end, freq=freq)
 
 
@@ -66,12 +69,12 @@ def events_section() -> None:
 def duration_section() -> None:
     st.subheader("Dauer der Leerstände")
     width = st.select_slider("Klassenbreite (Monate)", [3, 6, 12], value=6, key="e_bin")
-    spells = views.spells_between(register, start=start, end=end)
+    spells = spells_between(register, start=start, end=end)
     if spells.empty:
         st.info("Keine Leerstände im Zeitraum.")
         return
     st.altair_chart(charts.duration_histogram(spells, bin_months=width), width="stretch")
-    st.caption(f"{views.fmt_int(len(spells))} Leerstände, davon {views.fmt_int(spells['ongoing'].sum())} am Stichtag laufend.")
+    st.caption(f"{formats.fmt_int(len(spells))} Leerstände, davon {formats.fmt_int(spells['ongoing'].sum())} am Stichtag laufend.")
     _ui.image_downloads(h, view, "duration", key="e_duration_img", start=start, end=end, bin_months=width)
 
 
@@ -79,9 +82,9 @@ def duration_section() -> None:
 def longest_section() -> None:
     st.subheader("Am längsten leer")
     n = st.slider("Anzahl", 5, 50, 15, step=5, key="e_longest_n")
-    table = views.longest_vacant_table(register, at=end, n=n)
+    table = longest_vacant_table(register, at=end, n=n)
     st.dataframe(
-        views.german_style(table),
+        german_style(table),
         hide_index=True,
         width="stretch",
         column_config={
@@ -101,7 +104,7 @@ def compare_section() -> None:
     left, right = st.columns(2)
     before_default = max((pd.Timestamp(end) - pd.DateOffset(years=1)).date(), start)
     if before_default >= end:
-        st.info(f"Für einen Vergleich muss der Stichtag nach dem Beginn des Zeitraums ({views.fmt_date(start)}) liegen.")
+        st.info(f"Für einen Vergleich muss der Stichtag nach dem Beginn des Zeitraums ({formats.fmt_date(start)}) liegen.")
         return
     _ui.drop_date_outside("e_before", low, end)
     _ui.drop_date_outside("e_after", low, today)
@@ -119,7 +122,7 @@ def compare_section() -> None:
     with map_col:
         _ui.show_map(data, key="vergleich_karte", basemap=filters.basemap, height=480, clickable=False)
     with table_col:
-        st.dataframe(views.german_style(charts.change_counts(compared)), hide_index=True, width="stretch")
+        st.dataframe(german_style(charts.change_counts(compared)), hide_index=True, width="stretch")
         st.caption("Auf der Karte ohne Gruppierung; „unverändert“ lässt sich über die Ebenen einschalten.")
         _ui.image_downloads(h, view, "change_map", key="e_change_img", before=before, after=after)
 

@@ -1,7 +1,8 @@
 """Gebäudebestand: building-stock development per Ortsteil from yearly OSM building snapshots.
 
-Thin page: the figures come from :mod:`geo.osm.buildings`, maps, charts and tables
-from :mod:`geo.outputs.building_maps`, the downloadable figure from :mod:`geo.outputs.figures`.
+Thin page: the figures come from :mod:`geo.osm.buildings`, maps from :mod:`geo.outputs.building_maps`,
+charts and tables from :mod:`geo.outputs.building_figures`, the downloadable figure from
+:mod:`geo.outputs.figures`.
 Snapshots come from a folder on the server (default ``$QM_OSM_BUILDINGS``) or
 from uploaded files; the analysis is cached per file set (path, mtime, size).
 """
@@ -17,14 +18,15 @@ import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.app import views
+from geo import formats
 from geo.errors import QuartiersmonitorError
 from geo.osm.buildings import CAVEAT
+from geo.outputs import building_figures as bf
 from geo.outputs import building_maps as bm
 from geo.outputs import maps
 from geo.outputs.figures import buildings_figure, figure_bytes
 from geo.places.areas import load_boundaries
-from pages import _router, _ui
+from pages import _router, _session, _ui
 
 _router.ensure(__file__)
 
@@ -75,7 +77,7 @@ def _saved(folder: str, name: str, data: bytes) -> Path:
 @st.cache_data(max_entries=4, show_spinner="Grenzdatei wird gelesen …")
 def _upload_bounds(name: str, data: bytes) -> gpd.GeoDataFrame:
     with tempfile.TemporaryDirectory() as tmp:
-        return load_boundaries(_saved(tmp, name, data))
+        return load_boundaries(_saved(tmp, name, data)).frame
 
 
 @st.cache_data(max_entries=4, show_spinner="Gebäude-Schnappschüsse werden ausgewertet (einige Sekunden) …")
@@ -135,26 +137,26 @@ except QuartiersmonitorError as exc:
 quarters = sorted({q for _, q in analysis.quarters})
 groups = list(dict.fromkeys(analysis.stats["group"].astype(str)))
 choices = ["a:", *(f"q:{q}" for q in quarters), *(f"o:{g}" for g in groups)]  # all, quarters, Ortsteile
-if st.session_state.get("g_area") not in choices:
-    st.session_state["g_area"] = "a:"
-picked = st.selectbox("Gebiet", choices, key="g_area", format_func=lambda c: AREA_LABELS[c[0]].format(c[2:]))
+if st.session_state.get(_session.BUILDING_AREA) not in choices:
+    st.session_state[_session.BUILDING_AREA] = "a:"
+picked = st.selectbox("Gebiet", choices, key=_session.BUILDING_AREA, format_func=lambda c: AREA_LABELS[c[0]].format(c[2:]))
 view = analysis.subset(quarter=picked[2:] if picked[0] == "q" else None, ortsteil=picked[2:] if picked[0] == "o" else None)
 years = analysis.years
-st.caption(f"{views.fmt_int(analysis.files)} Dateien · {len(years)} Stichtage {years[0]}–{years[-1]} · "
-           f"{views.fmt_int(len(groups))} Gebiet{'' if len(groups) == 1 else 'e'}")  # fmt: skip
+st.caption(f"{formats.fmt_int(analysis.files)} Dateien · {len(years)} Stichtage {years[0]}–{years[-1]} · "
+           f"{formats.fmt_int(len(groups))} Gebiet{'' if len(groups) == 1 else 'e'}")  # fmt: skip
 if analysis.notes:
     with st.expander(f"Hinweise zur Datenbereinigung ({len(analysis.notes)})"):
         st.markdown("\n".join(f"- {n}" for n in analysis.notes))
 
 st.subheader("Bestand je Ortsteil")
-for tab, measure in zip(st.tabs(["Gebäude", "Grundfläche", "gewerblich genutzt"]), bm.MEASURES, strict=True):
-    tab.altair_chart(bm.stock_chart(view.stats, measure=measure), width="stretch")
+for tab, measure in zip(st.tabs(["Gebäude", "Grundfläche", "gewerblich genutzt"]), bf.MEASURES, strict=True):
+    tab.altair_chart(bf.stock_chart(view.stats, measure=measure), width="stretch")
     with tab:
         caveat()
 c3, c4 = st.columns(2)
 with c3:
     st.markdown("**Neu erfasst und entfernt je Jahr**")
-    st.altair_chart(bm.change_chart(view.stats), width="stretch")
+    st.altair_chart(bf.change_chart(view.stats), width="stretch")
     caveat()
 with c4:
     st.markdown("**Diagramm für Berichte** (Gebäude und davon gewerblich genutzte; PNG 200 dpi oder SVG)")
@@ -165,12 +167,12 @@ with c4:
                             data=lambda fmt=fmt: _figure(akey, picked, fmt, view.stats))  # fmt: skip
 
 st.subheader("Kennzahlen je Ortsteil und Stichtag")
-styler, columns = bm.styled(bm.figures_table(view.stats))
+styler, columns = bf.styled(bf.figures_table(view.stats))
 st.dataframe(styler, column_config=columns, hide_index=True, width="stretch")
 caveat()
 t1, t2, _ = st.columns([1, 1, 6])
-t1.download_button("CSV", bm.figures_csv(view.stats), file_name="gebaeudebestand.csv", mime="text/csv", key="g_csv")
-t2.download_button("XLSX", lambda: bm.figures_xlsx(view.stats, notes=analysis.notes), file_name="gebaeudebestand.xlsx",
+t1.download_button("CSV", bf.figures_csv(view.stats), file_name="gebaeudebestand.csv", mime="text/csv", key="g_csv")
+t2.download_button("XLSX", lambda: bf.figures_xlsx(view.stats, notes=analysis.notes), file_name="gebaeudebestand.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="g_xlsx",
                    on_click="ignore")  # fmt: skip
 

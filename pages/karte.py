@@ -13,27 +13,23 @@ from itertools import zip_longest
 
 import streamlit as st
 
-from geo import settings
-from geo.app import views
-from geo.errors import QuartiersmonitorError
+from geo import dates, formats, settings
+from geo.app.display import markdown_table, sector_choices, sector_text
+from geo.app.filters import Filters, describe
+from geo.app.units import UnitDetails, history_table, search_units, unit_details, unit_label
+from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
-from geo.outputs.tables import display_text
 from geo.register.io import record_observation
 from geo.register.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
-from pages import _filters, _router, _ui
+from pages import _filters, _router, _session, _ui
 
 _router.ensure(__file__)
-
-SELECTED = "qm_unit"
-QUERY = "qm_unit_query"
-LAST_CLICK = "qm_last_click"
-FLASH = "qm_flash"
 
 h = _ui.load()
 _ui.page_header("Karte", h)
 filters = _filters.filter_widgets(h, _filters.ALL_FIELDS, page=__file__)
 public = filters.presentation
-st.caption(views.describe(filters))
+st.caption(describe(filters))
 
 data = _ui.map_data(h, filters)
 if data.units.n == 0:
@@ -41,17 +37,17 @@ if data.units.n == 0:
 clicked = _ui.show_map(data, key="karte", basemap=filters.basemap, height=580)
 _ui.image_downloads(h, filters, "status_map", key="k_map", by_status=True)
 clicked_id = maps.unit_id_from_tooltip(clicked.get("last_object_clicked_tooltip"))
-if clicked_id and clicked_id != st.session_state.get(LAST_CLICK):
-    st.session_state[LAST_CLICK] = clicked_id
-    st.session_state[QUERY] = clicked_id
-    st.session_state[SELECTED] = clicked_id
+if clicked_id and clicked_id != st.session_state.get(_session.LAST_CLICK):
+    st.session_state[_session.LAST_CLICK] = clicked_id
+    st.session_state[_session.UNIT_QUERY] = clicked_id
+    st.session_state[_session.UNIT] = clicked_id
 
 
-def _details(details: dict[str, dict[str, str]], at: date) -> None:
+def _details(details: UnitDetails, at: date) -> None:
     """Unit and its state on ``at`` side by side in one light Markdown table."""
-    pairs = zip_longest(details["Einheit"].items(), details["Stand"].items(), fillvalue=("", ""))
+    pairs = zip_longest(details.unit_rows(), details.state_rows(), fillvalue=("", ""))
     rows = [(f"{k}", v, f"{k2}", v2) for (k, v), (k2, v2) in pairs]
-    st.markdown(views.markdown_table(("Einheit", "", f"Stand am {views.fmt_date(at)}", ""), rows))
+    st.markdown(markdown_table(("Einheit", "", f"Stand am {formats.fmt_date(at)}", ""), rows))
 
 
 HISTORY_COLUMNS = {
@@ -65,18 +61,20 @@ HISTORY_COLUMNS = {
 def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
     today = date.today()
     status_now = current.get("status") if current.get("status") in STATUSES else "vacant"
+    if not st.session_state.get(_session.OBSERVATION_SAVE):  # shown, not submitted: the version the user sees
+        st.session_state[_session.FORM_VERSION] = h.stamp
     with st.form("beobachtung", clear_on_submit=True):
         st.markdown("**Neue Beobachtung erfassen**")
         left, right = st.columns(2)
-        observed = left.date_input("Datum", value=today, min_value=views.plausible_window()[0], max_value=today,
+        observed = left.date_input("Datum", value=today, min_value=dates.plausible_window()[0], max_value=today,
                                    format="DD.MM.YYYY")
         status = right.selectbox("Status", STATUSES, index=STATUSES.index(status_now), format_func=STATUS_LABELS.get)
-        business = left.text_input("Betrieb (Name)", value=display_text(current.get("business_name")))
-        sector_now = display_text(current.get("sector"))
-        sectors = views.sector_choices(sector_now)
+        business = left.text_input("Betrieb (Name)", value=formats.display_text(current.get("business_name")))
+        sector_now = formats.display_text(current.get("sector"))
+        sectors = sector_choices(sector_now)
         sector = right.selectbox(
             "Branche", sectors, index=sectors.index(sector_now) if sector_now in sectors else None,
-            format_func=views.sector_text, placeholder="Nutzungsart oder WZ-Abschnitt",
+            format_func=sector_text, placeholder="Nutzungsart oder WZ-Abschnitt",
         )
         confidence = left.selectbox("Sicherheit", list(CONFIDENCE_LABELS), format_func=CONFIDENCE_LABELS.get)
         source = right.selectbox(
@@ -85,7 +83,7 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
         new_settlement = left.checkbox("Neuansiedlung", help="Auch wenn die Einheit vorher nicht erfasst war.")
         recorded_by = right.text_input("Erfasst von (intern)")
         note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", max_chars=settings.max_field_chars)
-        submitted = st.form_submit_button("Beobachtung speichern", type="primary")
+        submitted = st.form_submit_button("Beobachtung speichern", type="primary", key=_session.OBSERVATION_SAVE)
     if not submitted:
         return
     try:
@@ -102,50 +100,60 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
                 note=note,
                 new_settlement=new_settlement,
                 recorded_by=recorded_by,
+                expected_version=st.session_state.get(_session.FORM_VERSION, h.stamp),
             )
+    except StoreConflict as exc:  # someone else wrote meanwhile: show the current state, record again
+        st.session_state[_session.CONFLICT] = (
+            f"Nicht gespeichert: das Register wurde inzwischen geändert (Version {exc.version}, erwartet "
+            f"{exc.expected}), z. B. in einer anderen Sitzung. Der aktuelle Stand ist jetzt geladen – bitte den "
+            "Verlauf prüfen und die Beobachtung erneut erfassen."
+        )
+        st.rerun()
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
-    st.session_state[FLASH] = f"Beobachtung Nr. {obs_id} für {unit_id} gespeichert."
+    st.session_state[_session.MAP_FLASH] = f"Beobachtung Nr. {obs_id} für {unit_id} gespeichert."
     st.rerun()
 
 
 @st.fragment
-def unit_panel(h: _ui.Handle, filters: views.Filters, public: bool) -> None:
+def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
     """Details, history and the observation form of one unit; reruns on its own."""
     st.subheader("Einheit")
-    if message := st.session_state.pop(FLASH, None):
+    if message := _session.pop(_session.MAP_FLASH):
         st.success(message)
+    if message := _session.pop(_session.CONFLICT):
+        st.warning(message)
     frame = _ui.status_frame(h, filters)
     query = st.text_input(
-        "Einheit suchen (Kennung, Straße oder Betrieb)", key=QUERY, placeholder="… oder auf der Karte anklicken"
+        "Einheit suchen (Kennung, Straße oder Betrieb)", key=_session.UNIT_QUERY, placeholder="… oder auf der Karte anklicken"
     )
-    hits = views.search_units(frame, query)
+    hits = search_units(frame, query)
     if hits.empty:
         if query:
             st.info("Keine Einheit in der aktuellen Auswahl gefunden.")
         return
-    labels = {r["unit_id"]: views.unit_label(r, public=public) for r in hits.to_dict("records")}
-    if st.session_state.get(SELECTED) not in labels:
-        st.session_state[SELECTED] = next(iter(labels))
-    unit_id = st.selectbox(f"Treffer ({len(labels)})", list(labels), key=SELECTED, format_func=labels.get)
+    labels = {r["unit_id"]: unit_label(r, public=public) for r in hits.to_dict("records")}
+    if st.session_state.get(_session.UNIT) not in labels:
+        st.session_state[_session.UNIT] = next(iter(labels))
+    unit_id = st.selectbox(f"Treffer ({len(labels)})", list(labels), key=_session.UNIT, format_func=labels.get)
     try:
-        details = views.unit_details(frame, unit_id, public=public)
+        details = unit_details(frame, unit_id, public=public)
         history = h.register.unit_history(unit_id)
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
     _details(details, filters.date_at())
-    if "personenbezogen" in details:
+    if details.contact is not None:
         with st.expander("Eigentümer und Kontakt – personenbezogen", icon=":material/lock:"):
             st.caption("Personenbezogene Daten: nur für die interne Arbeit, nicht weitergeben.")
-            st.markdown(views.markdown_table(("Merkmal", "Wert"), list(details["personenbezogen"].items())))
+            st.markdown(markdown_table(("Merkmal", "Wert"), details.contact.rows()))
     head, switch = st.columns([3, 1], vertical_alignment="bottom")
     head.markdown("**Verlauf**")
     if len(history):
         if switch.toggle("Zeitleiste zeigen", key="qm_unit_chart", help="Status der Einheit als farbige Zeitleiste"):
             st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
-        table = views.history_table(h.register, unit_id, public=public)
+        table = history_table(h.register, unit_id, public=public)
         st.dataframe(table, hide_index=True, width="stretch", placeholder="–", column_config=HISTORY_COLUMNS,
                      height="content" if len(table) <= 12 else "auto")
     else:

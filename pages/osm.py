@@ -1,29 +1,31 @@
 """OpenStreetMap: businesses from OSM next to the register -- fetch (online, saved) or file, map, lists, take over.
 
-Thin page: loading and caching are in :mod:`geo.osm.download`, matching and the lists in
-:mod:`geo.osm.matching`, the map in :mod:`geo.outputs.osm_maps`.
+Thin page: loading and caching are in :mod:`geo.osm.download` (files: :mod:`geo.osm.files`), matching and
+the lists in :mod:`geo.osm.matching`, taking rows over in :mod:`geo.osm.takeover`, the map in
+:mod:`geo.outputs.osm_maps`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.app import views
+from geo import dates, formats
 from geo.errors import QuartiersmonitorError
 from geo.osm import download as osm
 from geo.osm import matching
+from geo.osm.features import OsmTable
+from geo.osm.files import load_businesses, load_businesses_upload
+from geo.osm.takeover import apply_to_register
 from geo.outputs import maps, osm_maps
-from pages import _filters, _router, _ui
+from pages import _filters, _router, _session, _ui
 
 _router.ensure(__file__)
 
 FIELDS = ("quarter", "ortsteil", "at", "basemap")
-FLASH = "qm_osm_flash"
 SOURCES = {
     "online": "OpenStreetMap (online, mit gespeichertem Zwischenstand)",
     "file": "Datei (.osm, .geojson, .gpkg)",
@@ -44,7 +46,7 @@ try:
 except QuartiersmonitorError as exc:
     _ui.show_error(exc)
     st.stop()
-if flash := st.session_state.pop(FLASH, None):
+if flash := _session.pop(_session.OSM_FLASH):
     st.success(flash[0])
     st.dataframe(flash[1], hide_index=True, width="stretch")
 
@@ -52,13 +54,13 @@ if flash := st.session_state.pop(FLASH, None):
 @st.cache_data(max_entries=4, show_spinner="Datei wird gelesen …")
 def _from_file(
     data: bytes | None, name: str | None, path: str | None, stamp: float | None, area: str, _poly: object
-) -> gpd.GeoDataFrame:
+) -> OsmTable:
     if data is None:
-        return osm.load_businesses(path or "", polygon=_poly)
-    return osm.load_businesses_upload(data, name or "upload.osm", polygon=_poly)
+        return load_businesses(path or "", polygon=_poly)
+    return load_businesses_upload(data, name or "upload.osm", polygon=_poly)
 
 
-def _osm_data() -> gpd.GeoDataFrame | None:
+def _osm_data() -> OsmTable | None:
     """The OSM businesses of the area: fetched now, saved earlier, or from a file."""
     source = st.radio(
         "Quelle der OSM-Daten", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="osm_source"
@@ -89,8 +91,8 @@ def _osm_data() -> gpd.GeoDataFrame | None:
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return None
-        if fetched.attrs.get("notice"):
-            st.warning(fetched.attrs["notice"])
+        if fetched.notice:
+            st.warning(fetched.notice)
         return fetched
     try:
         cached = osm.cached_businesses(area)
@@ -103,14 +105,15 @@ def _osm_data() -> gpd.GeoDataFrame | None:
             "OpenStreetMap (Internet nötig); ohne Internet arbeitet die App mit dem Register weiter."
         )
         return None
-    return cached[0]
+    return cached
 
 
-businesses = _osm_data()
-if businesses is None:
+osm_table = _osm_data()
+if osm_table is None:
     st.stop()
+businesses = osm_table.frame
 st.caption(
-    f"{area}: {views.fmt_int(len(businesses))} Betriebe und Leerstände in OSM · {osm.source_note(businesses)}"
+    f"{area}: {formats.fmt_int(len(businesses))} Betriebe und Leerstände in OSM · {osm.source_note(osm_table)}"
 )
 at = filters.date_at()
 try:
@@ -119,7 +122,7 @@ except QuartiersmonitorError as exc:
     _ui.show_error(exc)
     st.stop()
 st.caption(
-    f"Registerstand am {views.fmt_date(at)}; gleiche Stelle: höchstens {comparison.tolerance_m:.0f} m Abstand, "
+    f"Registerstand am {formats.fmt_date(at)}; gleiche Stelle: höchstens {comparison.tolerance_m:.0f} m Abstand, "
     f"gleicher Name: Ähnlichkeit ab {comparison.name_threshold:.0f} von 100."
 )
 st.caption(maps.BASEMAP_NOTE)
@@ -146,7 +149,7 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
         table = matching.review_table(frame)
         edited = st.data_editor(
             table,
-            key=f"osm_edit_{kind}",
+            key=_session.osm_edit(kind),
             hide_index=True,
             width="stretch",
             disabled=[c for c in table.columns if c != "Übernehmen"],
@@ -159,8 +162,8 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
     if public:
         st.caption("Präsentationsmodus: Übernehmen ist ausgeschaltet.")
         return
-    low, today = views.plausible_window()
-    default_day = views.clamp_date(comparison.data_date.date()) if comparison.data_date is not None else today
+    low, today = dates.plausible_window()
+    default_day = dates.clamp_date(comparison.data_date.date()) if comparison.data_date is not None else today
     left, right = st.columns(2)
     observed_on = left.date_input(
         "Datum der Beobachtungen",
@@ -181,15 +184,15 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
     ):
         try:
             with st.spinner("Wird ins Register geschrieben …"):
-                result = matching.apply_to_register(
+                result = apply_to_register(
                     h.store, selected, observed_on=observed_on, recorded_by=recorded_by
                 )
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return
-        st.session_state[FLASH] = (result.summary, result.table())
+        st.session_state[_session.OSM_FLASH] = (result.summary, result.table())
         for kind in matching.KINDS:  # the ticks refer to rows of the old lists
-            st.session_state.pop(f"osm_edit_{kind}", None)
+            st.session_state.pop(_session.osm_edit(kind), None)
         st.rerun(scope="app")
 
 

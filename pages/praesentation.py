@@ -12,7 +12,8 @@ from datetime import date
 
 import streamlit as st
 
-from geo.app import views
+from geo import formats
+from geo.app.figures import key_figures, plausible_start
 from geo.outputs import charts
 from pages import _filters, _router, _ui
 
@@ -35,12 +36,12 @@ with st.expander("Auswahl", expanded=False):
 view = filters.only(*FIELDS)
 end = view.date_at()
 register = _ui.filtered(h, view, by_status=False)
-st.markdown(f"### {view.ortsteil or view.quarter or 'Leipziger Osten und Grünau'} · Stand {views.fmt_date(end)}")
+st.markdown(f"### {view.ortsteil or view.quarter or 'Leipziger Osten und Grünau'} · Stand {formats.fmt_date(end)}")
 if not len(register.units):
     st.info("Keine Einheiten für diese Auswahl.")
     st.stop()
 
-_ui.metrics(views.key_figures(register, at=end))
+_ui.metrics(key_figures(register, at=end))
 
 _ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False,
              fit="areas", legend="large")
@@ -50,7 +51,7 @@ _ui.image_downloads(h, view, "status_map", key="p_map_img")
 @st.fragment
 def development() -> None:
     """The development charts with their own period control (reruns alone)."""
-    first, notice = views.plausible_start(h.register, end=end)
+    first, notice = plausible_start(h.register, end=end)
     if notice:
         st.info(notice, icon=":material/event_busy:")
     years = list(range(first.year, end.year + 1))

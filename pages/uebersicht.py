@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.app import views
+from geo.app.display import german_style
+from geo.app.figures import area_table, key_figures
+from geo.app.filters import describe
 from pages import _filters, _router, _ui
 
 _router.ensure(__file__)
@@ -22,14 +24,14 @@ filters = _filters.filter_widgets(h, FIELDS, page=__file__)
 view = filters.only(*FIELDS)
 at = view.date_at()
 register = _ui.filtered(h, view, by_status=False)
-st.caption(views.describe(view) + " · Veränderung gegenüber dem Stichtag ein Jahr zuvor")
+st.caption(describe(view) + " · Veränderung gegenüber dem Stichtag ein Jahr zuvor")
 
 if not len(register.units):
     st.info("Keine Einheiten für diese Auswahl.")
     st.stop()
 
 with st.spinner("Kennzahlen werden berechnet …"):
-    figures = views.key_figures(register, at=at)
+    figures = key_figures(register, at=at)
 _ui.metrics(figures)
 
 left, right = st.columns([1, 1])
@@ -40,10 +42,10 @@ with left:
     _ui.image_downloads(h, view, "status_map", key="u_map", settlements=False)
 with right:
     st.subheader("Nach Ortsteil")
-    table = views.area_table(register, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
+    table = area_table(register, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
     number = st.column_config.NumberColumn
     st.dataframe(
-        views.german_style(table, {"Leerstandsquote %": "{:.1f} %"}),
+        german_style(table, {"Leerstandsquote %": "{:.1f} %"}),
         hide_index=True,
         width="stretch",
         height="content",

@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
-from geo.app import views
+from geo.app.figures import counts_note, key_figures
+from geo.app.filters import Filters, apply_filters
 from geo.register.store import open_store
 from pages import _router
 from tests.synthetic import synthetic_store
@@ -71,9 +72,9 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
-def expected(store: Path, filters: views.Filters) -> dict[str, tuple[str, str]]:
-    register = views.apply_filters(open_store(store).read(), filters, by_status=False)
-    return {f.label: (f.value, f.delta) for f in views.key_figures(register, at=filters.date_at())}
+def expected(store: Path, filters: Filters) -> dict[str, tuple[str, str]]:
+    register = apply_filters(open_store(store).read(), filters, by_status=False)
+    return {f.label: (f.value, f.delta) for f in key_figures(register, at=filters.date_at())}
 
 
 def shown_text(at: AppTest) -> str:
@@ -95,16 +96,16 @@ def test_every_page_runs_on_the_demo_store(demo_store, page):
 def test_filter_and_date_change_the_figures(demo_store):
     at = app(demo_store)
     base = metrics(at)
-    assert base == expected(demo_store, views.Filters())
+    assert base == expected(demo_store, Filters())
     at.selectbox(key="f_quarter").set_value("Grünau").run()
     gruenau = metrics(at)
     assert gruenau != base
-    assert gruenau == expected(demo_store, views.Filters(quarter="Grünau"))
+    assert gruenau == expected(demo_store, Filters(quarter="Grünau"))
     assert at.query_params["quartier"] == "Grünau"
     at.date_input(key="f_at").set_value(date(2019, 6, 30)).run()
     earlier = metrics(at)
     assert earlier != gruenau
-    assert earlier == expected(demo_store, views.Filters(quarter="Grünau", at=date(2019, 6, 30)))
+    assert earlier == expected(demo_store, Filters(quarter="Grünau", at=date(2019, 6, 30)))
     assert at.query_params["stichtag"] == "2019-06-30"
 
 
@@ -112,7 +113,7 @@ def test_bookmarked_view_opens_with_its_filters(demo_store):
     at = app(demo_store, query={"quartier": "Leipziger Osten", "stichtag": "2020-01-01"})
     assert at.selectbox(key="f_quarter").value == "Leipziger Osten"
     assert at.date_input(key="f_at").value == date(2020, 1, 1)
-    assert metrics(at) == expected(demo_store, views.Filters(quarter="Leipziger Osten", at=date(2020, 1, 1)))
+    assert metrics(at) == expected(demo_store, Filters(quarter="Leipziger Osten", at=date(2020, 1, 1)))
 
 
 def test_filters_are_shared_between_pages(demo_store):
@@ -287,7 +288,7 @@ def test_unit_panel_is_light_and_shows_the_timeline_on_request(demo_store):
 def test_data_page_explains_the_number_of_units(demo_store):
     at = app(demo_store, "pages/daten.py")
     register = open_store(demo_store).read()
-    note = views.counts_note(register, at=date.today())
+    note = counts_note(register, at=date.today())
     assert any(note in c.value for c in at.caption)
 
 

@@ -26,24 +26,28 @@ import pandas as pd
 import pypdf
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.outputs.test_building_maps import analysis, boundaries, folder  # noqa: F401 - fixtures for the building map
 
-from geo import cli, settings
-from geo.app import views
+from geo import cli, formats, settings
+from geo.app.figures import first_observation, plausible_start
+from geo.app.filters import Filters
+from geo.app.mapdata import compare_map_data, view_map_data
+from geo.app.units import history_table, search_units, unit_details, unit_label
 from geo.errors import InputError
+from geo.formats import display_text, field_text, is_missing
 from geo.osm._synthetic import write_grid_osm
 from geo.outputs import building_maps as bm
 from geo.outputs import charts, figures, maps, report
-from geo.outputs.tables import display_text, field_text, is_missing
 from geo.register import stats
 from geo.register.history import Register
 from geo.register.io import record_observation
 from geo.register.model import OBSERVATION_COLUMNS
 from geo.register.store import ChangeSet, open_store
 from geo.walks import outreach, walksheet
-from geo.walks.network import load_walk_graph
+from geo.walks.network import load_walk_graph, network_credit
+from geo.walks.visits import log_visit
 from pages import _router
 from tests.conftest import make_observations, make_units
+from tests.outputs.test_building_maps import analysis, boundaries, folder  # noqa: F401 - fixtures for the building map
 from tests.synthetic import synthetic_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,12 +154,12 @@ def test_text_values_stay_text():
 
 
 def test_a_store_with_implausible_dates_reads(register):
-    first = views.first_observation(register)
+    first = first_observation(register)
     assert first == date(1, 1, 1)
-    assert views.fmt_date(first) == "01.01.0001"
-    start, notice = views.plausible_start(register)
+    assert formats.fmt_date(first) == "01.01.0001"
+    start, notice = plausible_start(register)
     assert start == settings.earliest_date
-    assert notice is not None and "01.01.0001" in notice and views.fmt_date(settings.earliest_date) in notice
+    assert notice is not None and "01.01.0001" in notice and formats.fmt_date(settings.earliest_date) in notice
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -188,16 +192,16 @@ TODAY = date.today()
     ],
 )
 def test_url_dates_are_checked_and_the_value_is_named(raw, expected, reason):
-    filters, notices = views.Filters.from_url({"stichtag": raw, "quartier": "Grünau"})
+    filters, notices = Filters.from_url({"stichtag": raw, "quartier": "Grünau"})
     assert filters.at == expected and filters.quarter == "Grünau"
     assert len(notices) == 1 and f"„{raw}“" in notices[0] and reason in notices[0]
-    since, notices = views.Filters.from_url({"seit": raw})
+    since, notices = Filters.from_url({"seit": raw})
     assert since.since == (expected or (TODAY if "nach heute" in reason else None))
     assert len(notices) == 1 and f"„{raw}“" in notices[0]
 
 
 def test_plausible_url_dates_pass_unchanged():
-    filters, notices = views.Filters.from_url({"stichtag": "2024-01-31", "seit": "01.02.2023"})
+    filters, notices = Filters.from_url({"stichtag": "2024-01-31", "seit": "01.02.2023"})
     assert (filters.at, filters.since, notices) == (date(2024, 1, 31), date(2023, 2, 1), [])
 
 
@@ -283,10 +287,10 @@ def test_record_observation_stores_missing_texts_as_null(work, missing):
 def test_log_visit_refuses_early_dates_and_long_texts(work):
     store, before = open_store(work), digest(work)
     with pytest.raises(InputError, match="vor dem frühesten plausiblen Datum"):
-        outreach.log_visit(store, unit_id="S-0005", visited_on=date(1900, 1, 1), outcome="checked")
+        log_visit(store, unit_id="S-0005", visited_on=date(1900, 1, 1), outcome="checked")
     for field in ("note", "business_name"):
         with pytest.raises(InputError, match="höchstens") as caught:
-            outreach.log_visit(store, unit_id="S-0005", visited_on=date(2024, 1, 1), outcome="status_changed",
+            log_visit(store, unit_id="S-0005", visited_on=date(2024, 1, 1), outcome="status_changed",
                                **{field: "x" * (settings.max_field_chars + 1)})
         assert len(str(caught.value)) < 400  # the text itself is not repeated in the message
     assert digest(work) == before
@@ -299,21 +303,21 @@ def test_bare_unit_in_details_labels_and_history(register):
     frame = stats.status_at(register, date(2024, 6, 30))
     row = frame.loc[frame["unit_id"] == BARE].iloc[0].to_dict()
     assert is_missing(row["business_name"])  # the store gives NaN for a missing business
-    details = views.unit_details(frame, BARE, public=False)
-    texts = [v for section in details.values() for v in section.values()]
+    details = unit_details(frame, BARE, public=False)
+    texts = details.texts()
     no_missing_text(" | ".join(texts))
-    assert details["Stand"]["Betrieb"] == "–" and details["Einheit"]["Fläche"] == "–"
-    no_missing_text(views.unit_label(row) + views.unit_address(row))
-    assert views.unit_address(row) == BARE
-    table = views.history_table(register, BARE, public=False)
+    assert details.business == "–" and details.floor_area == "–"
+    no_missing_text(unit_label(row) + formats.unit_address(row))
+    assert formats.unit_address(row) == BARE
+    table = history_table(register, BARE, public=False)
     no_missing_text(table.drop(columns=["Neuansiedlung", "ersetzt"]).to_string())
     no_missing_text(json.dumps(charts.unit_timeline_chart(register.unit_history(BARE)).to_dict()))
-    hits = views.search_units(frame, "X-LEER")
+    hits = search_units(frame, "X-LEER")
     assert list(hits["unit_id"]) == [BARE]
 
 
 def test_bare_unit_on_maps(register):
-    data = views.view_map_data(register, views.Filters(at=date(2024, 6, 30)))
+    data = view_map_data(register, Filters(at=date(2024, 6, 30)))
     bare = [r for r in json.loads(data.units.rows) if r[3] == BARE]
     assert len(bare) == 1
     no_missing_text(data.units.rows)
@@ -345,7 +349,7 @@ def walk(tmp_path_factory) -> outreach.OutreachWalk:
            ("S-1", "2021-01-01", "occupied", "Laden 1")]
     register = Register(make_units(units), make_observations(obs), meta={"demo": "true"})
     return outreach.plan_outreach(register, load_walk_graph(grid.path), at=date(2024, 5, 3),
-                                  picked=[BARE, "S-1"], network_credit=outreach.network_credit(grid.path))
+                                  picked=[BARE, "S-1"], network_credit=network_credit(grid.path))
 
 
 def test_bare_unit_on_the_walk_sheet_and_route_map(walk):
@@ -418,10 +422,10 @@ def map_options(m) -> str:
 
 @pytest.mark.parametrize("basemap", list(maps.BASEMAPS))
 def test_every_map_sets_max_zoom(register, walk, analysis, boundaries, basemap):  # noqa: F811 - fixtures
-    data = views.view_map_data(register, views.Filters())
+    data = view_map_data(register, Filters())
     made = {
         "status": maps.render_map(data, basemap=basemap),
-        "compare": maps.render_map(views.compare_map_data(register, before=date(2020, 1, 1),
+        "compare": maps.render_map(compare_map_data(register, before=date(2020, 1, 1),
                                                           after=date(2024, 1, 1))[0], basemap=basemap),
         "route": outreach.route_map(walk.plan, basemap=basemap),
         "buildings": bm.render_building_map(

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from geo import settings
-from geo.app import views
+from geo.app.figures import key_figures
+from geo.app.filters import Filters, apply_filters
 from geo.register.store import open_store
 from pages import _router
 from tests.browser_util import (
@@ -148,9 +149,9 @@ def metrics(page) -> dict[str, str]:
     return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
 
 
-def expected_metrics(store: Path, filters: views.Filters) -> dict[str, str]:
-    register = views.apply_filters(open_store(store).read(), filters, by_status=False)
-    return {f.label: f.value for f in views.key_figures(register, at=filters.date_at())}
+def expected_metrics(store: Path, filters: Filters) -> dict[str, str]:
+    register = apply_filters(open_store(store).read(), filters, by_status=False)
+    return {f.label: f.value for f in key_figures(register, at=filters.date_at())}
 
 
 def legend_total(legend: str) -> int:
@@ -297,13 +298,13 @@ def test_overview_figures_follow_a_filter(server, store, session):
     page, requests, errors = session
     open_app(page, server)
     shown = metrics(page)
-    assert shown == expected_metrics(store, views.Filters())
+    assert shown == expected_metrics(store, Filters())
     choose(page, "Quartier", "Grünau")
     page.wait_for_function("() => location.search.includes('quartier=')")
     wait_idle(page)
     after = metrics(page)
     assert after != shown
-    assert after == expected_metrics(store, views.Filters(quarter="Grünau"))
+    assert after == expected_metrics(store, Filters(quarter="Grünau"))
     assert query(page).get("quartier") == ["Grünau"]
     no_exceptions(page, errors, "Übersicht")
 
@@ -347,7 +348,7 @@ def test_three_sessions_at_once_see_the_same_map_and_figures(server, store, brow
         for page in pages:
             wait_idle(page)
             figures.append(metrics(page))
-        expected = expected_metrics(store, views.Filters())
+        expected = expected_metrics(store, Filters())
         assert figures == [expected] * 3, figures
         for page in pages:
             page.goto(server.url + "/karte")

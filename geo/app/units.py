@@ -1,0 +1,256 @@
+"""One unit in the app: search, choice labels, details on a date, full history.
+
+* :func:`search_units`, :func:`unit_label` -- finding a unit and naming it in choice lists;
+* :func:`unit_details` -- its details on a date (:class:`UnitDetails`, German
+  labels only at display time);
+* :func:`history_table` -- its full history with German columns;
+* :func:`public_frame` -- a frame with only the public columns.
+
+Public views (presentation mode) show only the columns on the whitelists of
+:mod:`geo.register.model` (:data:`geo.register.model.PUBLIC_COLUMNS`): no
+personal data, notes, staff names, address notes or free-text sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from geo import settings
+from geo.app.display import sector_text
+from geo.app.filters import NO_STATUS, STATUS_FILTER_LABELS, as_text
+from geo.errors import InputError
+from geo.formats import display_text, fmt_area, fmt_date, fmt_months, is_missing, unit_address
+from geo.register.history import Register
+from geo.register.model import (
+    CONFIDENCE_LABELS,
+    POSITION_LABELS,
+    STATUS_LABELS,
+    USE_CLASS_LABELS,
+    public_record,
+)
+from geo.register.model import public_frame as _public_only
+
+
+def search_units(frame: pd.DataFrame, query: str, *, limit: int = 50) -> pd.DataFrame:
+    """Units whose id, address or business name contains ``query`` (case-insensitive)."""
+    query = (query or "").strip().casefold()
+    if not query:
+        return frame.iloc[0:0]
+    exact = frame.loc[as_text(frame["unit_id"]).str.casefold() == query]
+    if len(exact):
+        return exact
+    hay = as_text(frame["unit_id"]) + " " + as_text(frame["street"]) + " " + as_text(frame["housenumber"])
+    if "business_name" in frame:
+        hay = hay + " " + as_text(frame["business_name"])
+    return frame.loc[hay.str.casefold().str.contains(query, regex=False)].head(limit)
+
+
+def unit_label(row: Mapping[str, Any], *, public: bool = False) -> str:
+    """``ID – address (status)`` for choice lists (``public``: without the internal address note)."""
+    row = public_record(row) if public else row
+    status = display_text(row.get("status_label"))
+    return f"{display_text(row.get('unit_id'))} – {unit_address(row)}" + (f" ({status})" if status else "")
+
+
+#: German label of each field of :class:`UnitDetails` about the unit itself, in display order.
+UNIT_LABELS: dict[str, str] = {
+    "unit_id": "Kennung",
+    "address": "Adresse",
+    "position": "Lage",
+    "floor_area": "Fläche",
+    "use_class": "Nutzungsart",
+    "ortsteil": "Ortsteil",
+    "quarter": "Quartier",
+}
+
+#: German label of each field of :class:`UnitDetails` about its state on the date, in display order.
+STATE_LABELS: dict[str, str] = {
+    "status": "Status",
+    "since": "seit",
+    "business": "Betrieb",
+    "sector": "Branche",
+    "observed_on": "zuletzt beobachtet",
+    "confidence": "Sicherheit",
+    "vacancy_duration": "Leerstandsdauer",
+}
+
+#: German label of each field of :class:`UnitContact`, in display order.
+CONTACT_LABELS: dict[str, str] = {
+    "owner": "Eigentümer/in",
+    "contact_person": "Ansprechperson",
+    "phone": "Telefon",
+    "email": "E-Mail",
+}
+
+
+def _rows(item: Any, labels: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(German label, text)`` of each field of ``item`` named in ``labels``; fields that are None left out."""
+    return [(label, getattr(item, name)) for name, label in labels.items() if getattr(item, name) is not None]
+
+
+@dataclass(frozen=True)
+class UnitContact:
+    """Owner and contact person of a unit as display text (``"–"`` when missing).
+
+    Personal data (DSGVO): only in internal views, never in public ones.
+    """
+
+    owner: str
+    contact_person: str
+    phone: str
+    email: str
+
+    def rows(self) -> list[tuple[str, str]]:
+        """``(German label, text)`` of each field (:data:`CONTACT_LABELS`), for a key-value table."""
+        return _rows(self, CONTACT_LABELS)
+
+
+@dataclass(frozen=True)
+class UnitDetails:
+    """A unit's details on a date, each as display text (``"–"`` when missing).
+
+    The German labels are added at display time (:meth:`unit_rows`,
+    :meth:`state_rows`, :data:`UNIT_LABELS`, :data:`STATE_LABELS`).
+
+    Attributes
+    ----------
+    unit_id, address, position, floor_area, use_class, ortsteil, quarter
+        The unit: id, address with postcode, position in the building, floor
+        area, use class, Ortsteil and quarter (:data:`geo.settings.unassigned_label`
+        when outside every Ortsteil).
+    status, since, business, sector, observed_on, confidence
+        Its state on the date: status and since when, business and sector,
+        date and confidence of the observation.
+    vacancy_duration
+        Length of the open vacancy spell; None when the unit is not vacant.
+    contact
+        Owner and contact person; None in public views.
+    """
+
+    unit_id: str
+    address: str
+    position: str
+    floor_area: str
+    use_class: str
+    ortsteil: str
+    quarter: str
+    status: str
+    since: str
+    business: str
+    sector: str
+    observed_on: str
+    confidence: str
+    vacancy_duration: str | None = None
+    contact: UnitContact | None = None
+
+    def unit_rows(self) -> list[tuple[str, str]]:
+        """``(German label, text)`` about the unit itself, in display order."""
+        return _rows(self, UNIT_LABELS)
+
+    def state_rows(self) -> list[tuple[str, str]]:
+        """``(German label, text)`` about its state on the date, in display order (no duration unless vacant)."""
+        return _rows(self, STATE_LABELS)
+
+    def texts(self) -> list[str]:
+        """Every text shown, contact included (for checks that nothing private or missing leaks)."""
+        contact = self.contact.rows() if self.contact else []
+        return [text for _, text in (*self.unit_rows(), *self.state_rows(), *contact)]
+
+
+def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> UnitDetails:
+    """A unit's details on the frame's date, as display text.
+
+    Parameters
+    ----------
+    frame
+        A status frame (:func:`geo.register.stats.status_at`).
+    public
+        Leave out owner and contact (:attr:`UnitDetails.contact` is None).
+
+    Raises
+    ------
+    InputError
+        Unknown ``unit_id``.
+    """
+    rows = frame.loc[frame["unit_id"] == unit_id]
+    if rows.empty:
+        raise InputError(f"Einheit '{unit_id}' gibt es in dieser Auswahl nicht.")
+    r = rows.iloc[0].to_dict()
+    if public:  # only whitelisted columns (geo.register.model.PUBLIC_COLUMNS): no address note, no free-text source
+        r = public_record(r)
+
+    def t(key: str, labels: Mapping[str, str] | None = None) -> str:
+        value = display_text(r.get(key))
+        if not value:
+            return "–"
+        return labels.get(value, value) if labels else value
+
+    status = r.get("status")
+    postcode = "" if t("postcode") == "–" else f", {t('postcode')} Leipzig"
+    contact = None
+    if not public:
+        contact = UnitContact(
+            owner=t("owner_name"),
+            contact_person=t("contact_person"),
+            phone=t("contact_phone"),
+            email=t("contact_email"),
+        )
+    return UnitDetails(
+        unit_id=t("unit_id"),
+        address=unit_address(r) + postcode,
+        position=t("position", POSITION_LABELS),
+        floor_area=fmt_area(r.get("floor_area_m2")),
+        use_class=t("use_class", USE_CLASS_LABELS),
+        ortsteil=settings.unassigned_label if t("ortsteil") == "–" else t("ortsteil"),
+        quarter=settings.unassigned_label if t("quarter") == "–" else t("quarter"),
+        status=STATUS_FILTER_LABELS.get(
+            status if isinstance(status, str) else NO_STATUS, display_text(status, missing="–")
+        ),
+        since=fmt_date(r.get("since")),
+        business=t("business_name"),
+        sector=sector_text(r.get("sector")),
+        observed_on=fmt_date(r.get("observed_on")),
+        confidence=t("confidence", CONFIDENCE_LABELS),
+        vacancy_duration=None if is_missing(r.get("vacant_days")) else fmt_months(r["vacant_days"]),
+        contact=contact,
+    )
+
+
+def history_table(register: Register, unit_id: str, *, public: bool) -> pd.DataFrame:
+    """A unit's full history, oldest first, with German columns (public: no notes, no staff)."""
+    hist = register.unit_history(unit_id)
+    if public:  # internal columns emptied, a free-text source too (geo.register.model.public_frame)
+        hist = _public_only(hist, drop=False)
+
+    def text(values: Any, labels: Mapping[str, str] | None = None) -> list[str]:
+        out = []
+        for v in values:
+            v = display_text(v)
+            out.append("–" if not v else (labels.get(v, v) if labels else v))
+        return out
+
+    out = pd.DataFrame(
+        {
+            "Datum": [fmt_date(v) for v in hist["observed_on"]],
+            "Status": text(hist["status"], STATUS_LABELS),
+            "Betrieb": text(hist["business_name"]),
+            "Branche": [sector_text(v) for v in hist["sector"]],
+            "Sicherheit": text(hist["confidence"], CONFIDENCE_LABELS),
+            "Quelle": text(hist["source"]),
+            "Neuansiedlung": hist["new_settlement"].astype(bool).to_numpy(),
+            "ersetzt": hist["superseded"].astype(bool).to_numpy(),
+        }
+    )
+    if not public:
+        out["Notiz"] = text(hist["note"])
+        out["erfasst von"] = text(hist["recorded_by"])
+    return out
+
+
+def public_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with only the public columns (whitelists of :mod:`geo.register.model`, :func:`geo.register.model.public_frame`)."""
+    return _public_only(frame)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 #: CRS every geometry is stored in.
@@ -17,8 +18,21 @@ storage_crs: str = "EPSG:4326"
 #: CRS for lengths, areas and distances (ETRS89 / UTM zone 33N, Leipzig's own CRS).
 metric_crs: str = "EPSG:25833"
 
+
+def _package_data_dir() -> Path:
+    """The project's ``data/`` folder: shipped in the wheel as package ``geo.data``.
+
+    Read through :mod:`importlib.resources`. An editable install (``pip install -e``, as
+    ``./dev`` does) maps no ``geo.data`` package, so the checkout's ``data/`` is used there.
+    """
+    try:
+        return Path(str(resources.files("geo.data")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "data"
+
+
 #: Folder with the project's own data: demo register, approximate boundaries, quarter config.
-data_dir: Path = Path(__file__).resolve().parent.parent / "data"
+data_dir: Path = _package_data_dir()
 
 #: The committed demo register (fictional), made by ``python -m geo demo``.
 demo_store_path: Path = data_dir / "demo.gpkg"
@@ -149,3 +163,32 @@ def demo_work_path() -> Path:
 #: Most periods one timeline may have (``QM_MAX_TIMELINE_PERIODS``); a longer range (e.g. monthly from
 #: year 1) is refused with a message instead of computing thousands of periods.
 max_timeline_periods: int = _env_int("QM_MAX_TIMELINE_PERIODS", 1200)
+
+
+# -- policy knobs of public outputs, OSM matching and walks (issue "Restructure") ----------------
+# Read as ``settings.NAME`` when used: functions that take one of them as an option default to
+# ``None``, meaning "the setting at call time", so an assignment takes effect at once.
+
+#: Smallest number of units of a street, street section or Ortsteil whose vacancy is published
+#: (``QM_PUBLIC_MIN_UNITS``; default 3). Public reports, maps and tables show vacancy only for
+#: street sections (:data:`segment_length_m`) of at least this many units and leave smaller
+#: groups out, so no single vacant unit can be made out.
+public_min_units: int = _env_int("QM_PUBLIC_MIN_UNITS", 3)
+
+#: Target length of a street section in public maps and tables (metres).
+segment_length_m: float = 400.0
+
+#: Farthest distance (metres) between an OpenStreetMap business and a register unit that may be the
+#: same place, when the register is compared with OpenStreetMap.
+osm_match_distance_m: float = 30.0
+
+#: Smallest similarity of two known names (0-100) that counts as the same business when the register
+#: is compared with OpenStreetMap.
+osm_name_threshold: float = 80.0
+
+#: Walking speed of a planned walk (km/h) when the walk names none.
+walk_speed_kmh: float = 4.5
+
+#: Farthest distance (metres) of a stop from the walking network; farther stops are refused with a
+#: message naming them.
+walk_max_snap_m: float = 250.0

@@ -161,10 +161,10 @@ def osmnx_offline(tmp_path, monkeypatch) -> Iterator[Path]:
     ox.settings.requests_timeout = 5
     ox.settings.doh_url_template = None
     ox.settings.requests_kwargs = {"proxies": {"http": None, "https": None}}
-    import geo.osm.download
+    import geo.osm._overpass
 
-    monkeypatch.setattr(geo.osm.download, "CACHE_DIR", cache)
-    monkeypatch.setattr(geo.osm.download, "PROBE_TIMEOUT_S", 2.0)
+    monkeypatch.setenv("QM_OSM_CACHE", str(cache))  # geo.settings.osm_cache_folder()
+    monkeypatch.setattr(geo.osm._overpass, "PROBE_TIMEOUT_S", 2.0)
     try:
         yield cache
     finally:

@@ -1,0 +1,54 @@
+"""The ``stats`` subcommand: ``python -m geo stats [--at DATE] [--by GROUP] [--format F]``.
+
+Key figures on a reference day (:func:`geo.register.stats.stats`) as a table, CSV or JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from geo.cli._common import Subparsers, add_format_arg, add_store_arg, parse_date_arg, print_error
+from geo.errors import QuartiersmonitorError
+from geo.outputs.tables import emit
+
+
+def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
+    """Add the ``stats`` subcommand to the command line.
+
+    Parameters
+    ----------
+    subparsers
+        The object returned by :meth:`argparse.ArgumentParser.add_subparsers`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser of the subcommand.
+    """
+    p = subparsers.add_parser("stats", help="Kennzahlen zum Stichtag")
+    add_store_arg(p)
+    p.add_argument(
+        "--at", type=parse_date_arg, default=None, metavar="DATUM", help="Stichtag (Vorgabe: heute)"
+    )
+    p.add_argument("--by", choices=("quarter", "ortsteil", "street"), default=None)
+    add_format_arg(p)
+    return p
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run the ``stats`` subcommand.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on bad input (one German message on stderr).
+    """
+    from geo.register.stats import stats
+    from geo.register.store import open_store
+
+    try:
+        register = open_store(args.store).read()
+        emit(stats(register, at=args.at, by=args.by), args.format)
+    except QuartiersmonitorError as exc:
+        return print_error(exc)
+    return 0

@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pandas as pd
 
@@ -138,7 +138,8 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def csv_text(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",", **options: Any) -> str:
     """``frame`` as CSV text for German Excel (``;``, decimal comma), cells neutralised."""
-    return safe_frame(frame).to_csv(sep=sep, decimal=decimal, index=False, **options)
+    text: str = safe_frame(frame).to_csv(sep=sep, decimal=decimal, index=False, **options)
+    return text
 
 
 def write_csv(
@@ -156,9 +157,9 @@ def write_csv(
     """
     text = csv_text(frame, sep=sep, decimal=decimal, **options)
     if isinstance(out, (str, os.PathLike, io.RawIOBase, io.BufferedIOBase)):
-        write_bytes(out, text.encode(encoding))  # type: ignore[arg-type]
+        write_bytes(out, text.encode(encoding))
     else:  # a text stream (stdout): no byte order mark
-        out.write(text)  # type: ignore[arg-type]
+        cast("IO[str]", out).write(text)
 
 
 SheetHook = Callable[[str, pd.DataFrame, Any], None]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -59,6 +61,23 @@ def _upload_file(data: bytes, name: str, folder: str) -> Path:
     return path
 
 
+@contextmanager
+def _source(
+    *, data: bytes | None, name: str | None, path: str | os.PathLike[str] | None
+) -> Iterator[Path]:
+    """The file to import: a server-side ``path``, or the upload written to a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="qm-upload-") as folder:
+        if path is not None:
+            source = Path(path).expanduser()
+            if not source.is_file():
+                raise InputError(f"Datei {source} nicht gefunden (Pfad auf dem Server/Netzlaufwerk prüfen).")
+        else:
+            if data is None or not name:
+                raise InputError("Keine Datei gewählt.")
+            source = _upload_file(data, name, folder)
+        yield source
+
+
 def plan_upload(
     register: Register,
     *,
@@ -82,17 +101,7 @@ def plan_upload(
     """
     from geo.register.imports import plan_import
 
-    with tempfile.TemporaryDirectory(prefix="qm-upload-") as folder:
-        if path is not None:
-            source = Path(path).expanduser()
-            if not source.is_file():
-                raise InputError(
-                    f"Datei {source} nicht gefunden (Pfad auf dem Server/Netzlaufwerk prüfen)."
-                )
-        else:
-            if data is None or not name:
-                raise InputError("Keine Datei gewählt.")
-            source = _upload_file(data, name, folder)
+    with _source(data=data, name=name, path=path) as source:
         plan = plan_import(
             source,
             units=register.units,
@@ -117,17 +126,7 @@ def import_upload(
     """Import an uploaded file or a server-side ``path`` into ``store`` (see :func:`geo.register.io.import_file`)."""
     from geo.register.io import import_file
 
-    with tempfile.TemporaryDirectory(prefix="qm-upload-") as folder:
-        if path is not None:
-            source = Path(path).expanduser()
-            if not source.is_file():
-                raise InputError(
-                    f"Datei {source} nicht gefunden (Pfad auf dem Server/Netzlaufwerk prüfen)."
-                )
-        else:
-            if data is None or not name:
-                raise InputError("Keine Datei gewählt.")
-            source = _upload_file(data, name, folder)
+    with _source(data=data, name=name, path=path) as source:
         return import_file(
             source, store=store, as_of=as_of, on_error=on_error, recorded_by=recorded_by
         )

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -104,6 +105,23 @@ def resolve_store(args: argparse.Namespace) -> None:
         f"Hinweis: Demo-Register (fiktiv) {args.store} – kein Register angegeben "
         "(--store DATEI oder Umgebungsvariable QM_STORE).\n"
     )
+
+
+def command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A subcommand's ``run_cli``: an error of ours prints one German line and returns 2.
+
+    The one home of the command line's error rule, so that a subcommand called on its
+    own (``geo.cli.stats.run_cli(args)``) behaves as through :func:`geo.cli.main`.
+    """
+
+    @functools.wraps(run)
+    def run_command(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except QuartiersmonitorError as exc:
+            return print_error(exc)
+
+    return run_command
 
 
 def print_error(exc: QuartiersmonitorError) -> int:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import Subparsers, add_store_arg, print_error
-from geo.errors import QuartiersmonitorError
+from geo.cli._common import Subparsers, add_store_arg, command
 
 
 def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -42,6 +41,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``boundaries`` subcommand.
 
@@ -55,18 +55,15 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.register.io import replace_boundaries
     from geo.register.store import open_store
 
-    try:
-        if (args.file is None) == (not args.osm):
-            raise InputError("Entweder eine Grenzdatei angeben oder --osm, nicht beides und nicht keins.")
-        store = open_store(args.store)
-        if args.osm:
-            boundaries, source = boundaries_from_osm(), "OpenStreetMap"
-        else:
-            loaded = load_boundaries(args.file, name_column=args.name_column)
-            boundaries, source = loaded.frame, args.file.name
-        counts = replace_boundaries(store, boundaries)
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+    if (args.file is None) == (not args.osm):
+        raise InputError("Entweder eine Grenzdatei angeben oder --osm, nicht beides und nicht keins.")
+    store = open_store(args.store)
+    if args.osm:
+        boundaries, source = boundaries_from_osm(), "OpenStreetMap"
+    else:
+        loaded = load_boundaries(args.file, name_column=args.name_column)
+        boundaries, source = loaded.frame, args.file.name
+    counts = replace_boundaries(store, boundaries)
     print(
         f"{len(boundaries)} Ortsteile aus {source} geladen; "
         f"{counts.assigned} Einheiten einem Ortsteil zugeordnet, {counts.unassigned} außerhalb, "

@@ -10,8 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._common import Subparsers, print_error
-from geo.errors import QuartiersmonitorError
+from geo.cli._common import Subparsers, command
 from geo.osm.buildings import CAVEAT, analyse_files
 from geo.outputs.tables import emit
 
@@ -53,6 +52,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``buildings`` subcommand.
 
@@ -71,11 +71,8 @@ def run_cli(args: argparse.Namespace) -> int:
     """
     from geo.places.areas import load_boundaries
 
-    try:
-        boundaries = load_boundaries(args.boundaries, name_column=getattr(args, "name_column", None)).frame
-        stats = analyse_files(args.files, boundaries, by=args.by)
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+    boundaries = load_boundaries(args.boundaries, name_column=getattr(args, "name_column", None)).frame
+    stats = analyse_files(args.files, boundaries, by=args.by)
     for note in stats.notes:
         sys.stderr.write(f"Hinweis: {note}\n")
     emit(stats.table, args.format)

@@ -10,8 +10,7 @@ import argparse
 from pathlib import Path
 
 from geo import settings
-from geo.cli._common import Subparsers, print_error
-from geo.errors import QuartiersmonitorError
+from geo.cli._common import Subparsers, command
 
 
 def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -35,6 +34,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``demo`` subcommand.
 
@@ -46,10 +46,7 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.register.demo_network import DEMO_WALK_NETWORK_NAME, write_demo_walk_network
     from geo.register.io import build_demo_store
 
-    try:
-        path = build_demo_store(args.store, seed=args.seed)
-        network = write_demo_walk_network(path.with_name(DEMO_WALK_NETWORK_NAME), seed=args.seed)
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+    path = build_demo_store(args.store, seed=args.seed)
+    network = write_demo_walk_network(path.with_name(DEMO_WALK_NETWORK_NAME), seed=args.seed)
     print(f"Demo-Register ({settings.demo_label}) geschrieben: {path}; Demo-Wegenetz (fiktiv): {network}")
     return 0

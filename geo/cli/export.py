@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import Subparsers, add_store_arg, parse_date_arg, print_error
-from geo.errors import QuartiersmonitorError
+from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
 
 
 def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -50,6 +49,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``export`` subcommand.
 
@@ -62,16 +62,13 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.register.io import export_format, export_units
     from geo.register.store import open_store
 
-    try:
-        if args.internal and args.public:
-            raise InputError(
-                "--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich)."
-            )
-        fmt = export_format(args.out, args.format)  # a wrong suffix fails before the store is read
-        register = open_store(args.store).read()
-        out = export_units(register, args.out, fmt=fmt, at=args.at, internal=args.internal)  # type: ignore[arg-type]
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+    if args.internal and args.public:
+        raise InputError(
+            "--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich)."
+        )
+    fmt = export_format(args.out, args.format)  # a wrong suffix fails before the store is read
+    register = open_store(args.store).read()
+    out = export_units(register, args.out, fmt=fmt, at=args.at, internal=args.internal)  # type: ignore[arg-type]
     version = "intern, mit personenbezogenen Daten" if args.internal else "öffentlich"
     print(f"{len(register.units)} Einheiten exportiert nach {out} ({version})")
     return 0

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from geo.cli._common import Subparsers, add_store_arg, parse_date_arg, print_error
-from geo.errors import ImportRejected, QuartiersmonitorError
+from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
+from geo.errors import ImportRejected
 
 
 def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -50,6 +50,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``import`` subcommand.
 
@@ -64,16 +65,13 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.register.io import import_file
 
     try:
-        try:
-            report = import_file(args.file, store=args.store, as_of=args.as_of, on_error=args.on_error)
-        except ImportRejected as exc:
-            _write_report(exc.report, args.report)
-            sys.stderr.write(exc.report.to_text() + "\n")
-            sys.stderr.write(str(exc) + "\n")
-            return 2
-        _write_report(report, args.report)
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+        report = import_file(args.file, store=args.store, as_of=args.as_of, on_error=args.on_error)
+    except ImportRejected as exc:
+        _write_report(exc.report, args.report)
+        sys.stderr.write(exc.report.to_text() + "\n")
+        sys.stderr.write(str(exc) + "\n")
+        return 2
+    _write_report(report, args.report)
     print(report.to_text())
     return 0
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from geo._files import internal_path
-from geo.cli._common import Subparsers, add_store_arg, parse_date_arg, print_error
-from geo.errors import InputError, QuartiersmonitorError
+from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
+from geo.errors import InputError
 from geo.outputs import staticmaps as SM
 from geo.outputs.report import Period, build_report, load_osm_buildings, parse_period, period_figures_xlsx
 
@@ -84,6 +84,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``report`` subcommand.
 
@@ -94,47 +95,44 @@ def run_cli(args: argparse.Namespace) -> int:
     """
     from geo.register.store import open_store
 
-    try:
-        if args.internal and args.public:
-            raise InputError("--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich).")
-        out = internal_path(args.out) if args.internal else args.out
-        xlsx = internal_path(args.xlsx) if args.internal and args.xlsx is not None else args.xlsx
-        if args.period and (args.start or args.end):
-            raise InputError("Entweder --period oder --from/--to angeben, nicht beides.")
-        if args.period:
-            period = parse_period(args.period)
-        elif args.start and args.end:
-            period = Period.between(args.start, args.end)
-        else:
-            raise InputError(
-                "Zeitraum fehlt: --period 2025 (bzw. 2025H1, 2025Q3) oder --from DATUM --to DATUM angeben."
-            )
-        register = open_store(args.store).read()
-        osm = load_osm_buildings(args.osm_buildings, register) if args.osm_buildings is not None else None
-        streets = SM.load_streets(args.streets) if args.streets is not None else None
-        summary = build_report(
+    if args.internal and args.public:
+        raise InputError("--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich).")
+    out = internal_path(args.out) if args.internal else args.out
+    xlsx = internal_path(args.xlsx) if args.internal and args.xlsx is not None else args.xlsx
+    if args.period and (args.start or args.end):
+        raise InputError("Entweder --period oder --from/--to angeben, nicht beides.")
+    if args.period:
+        period = parse_period(args.period)
+    elif args.start and args.end:
+        period = Period.between(args.start, args.end)
+    else:
+        raise InputError(
+            "Zeitraum fehlt: --period 2025 (bzw. 2025H1, 2025Q3) oder --from DATUM --to DATUM angeben."
+        )
+    register = open_store(args.store).read()
+    osm = load_osm_buildings(args.osm_buildings, register) if args.osm_buildings is not None else None
+    streets = SM.load_streets(args.streets) if args.streets is not None else None
+    summary = build_report(
+        register,
+        quarter=args.quarter,
+        start=period.start,
+        end=period.end,
+        internal=args.internal,
+        out=out,
+        osm_buildings=osm,
+        unit_level=args.unit_level,
+        streets=streets,
+    )
+    if xlsx is not None:
+        period_figures_xlsx(
             register,
             quarter=args.quarter,
             start=period.start,
             end=period.end,
+            out=xlsx,
             internal=args.internal,
-            out=out,
-            osm_buildings=osm,
             unit_level=args.unit_level,
-            streets=streets,
         )
-        if xlsx is not None:
-            period_figures_xlsx(
-                register,
-                quarter=args.quarter,
-                start=period.start,
-                end=period.end,
-                out=xlsx,
-                internal=args.internal,
-                unit_level=args.unit_level,
-            )
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
     for note in summary.notes:
         sys.stderr.write(f"Hinweis: {note}\n")
     version = "öffentlich" if summary.public else "intern, mit personenbezogenen Daten"

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from geo.cli._common import Subparsers, add_format_arg, add_store_arg, parse_date_arg, print_error
-from geo.errors import QuartiersmonitorError
+from geo.cli._common import Subparsers, add_format_arg, add_store_arg, command, parse_date_arg
 from geo.outputs.tables import emit
 
 
@@ -35,6 +34,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``timeline`` subcommand.
 
@@ -46,9 +46,6 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.register.stats import timeline
     from geo.register.store import open_store
 
-    try:
-        register = open_store(args.store).read()
-        emit(timeline(register, freq=args.freq, start=args.start, end=args.end, by=args.by), args.format)
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+    register = open_store(args.store).read()
+    emit(timeline(register, freq=args.freq, start=args.start, end=args.end, by=args.by), args.format)
     return 0

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from geo.cli._common import Subparsers, add_store_arg, parse_date_arg, print_error
-from geo.errors import InputError, QuartiersmonitorError
+from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
+from geo.errors import InputError
 from geo.walks.outreach import _out_suffix, plan_outreach
 from geo.walks.stops import _RULE_HELP, Rule
 
@@ -93,6 +93,7 @@ def _read_verify(path: Path) -> pd.DataFrame:
         raise InputError(f"Prüfliste {path.name} kann nicht gelesen werden: {exc}") from exc
 
 
+@command
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``walk`` subcommand.
 
@@ -113,33 +114,30 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.walks.network import load_walk_graph, network_credit
     from geo.walks.plan import WalkPoint
 
-    try:
-        _out_suffix(args.out)
-        picked = [s for s in (args.stops or "").split(",") if s.strip()]
-        if not picked and not args.rule and args.verify is None:
-            raise InputError("Keine Stopps gewählt: --stops, --rule oder --verify angeben.")
-        register = open_store(args.store).read()
-        verify = _read_verify(args.verify) if args.verify is not None else None
-        graph = load_walk_graph(args.graph)
-        walk = plan_outreach(
-            register,
-            graph,
-            at=args.at,
-            rules=args.rule,
-            area=args.quarter,
-            picked=picked,
-            verify=verify,
-            start=WalkPoint("Start", *args.start) if args.start else None,
-            end=WalkPoint("Ziel", *args.end) if args.end else None,
-            round_trip=args.round_trip,
-            speed_kmh=args.speed,
-            minutes_per_visit=args.minutes_per_visit,
-            time_budget_min=args.budget,
-            network_credit=network_credit(args.graph),
-        )
-        out = walk.write(args.out, internal=args.internal)
-    except QuartiersmonitorError as exc:
-        return print_error(exc)
+    _out_suffix(args.out)
+    picked = [s for s in (args.stops or "").split(",") if s.strip()]
+    if not picked and not args.rule and args.verify is None:
+        raise InputError("Keine Stopps gewählt: --stops, --rule oder --verify angeben.")
+    register = open_store(args.store).read()
+    verify = _read_verify(args.verify) if args.verify is not None else None
+    graph = load_walk_graph(args.graph)
+    walk = plan_outreach(
+        register,
+        graph,
+        at=args.at,
+        rules=args.rule,
+        area=args.quarter,
+        picked=picked,
+        verify=verify,
+        start=WalkPoint("Start", *args.start) if args.start else None,
+        end=WalkPoint("Ziel", *args.end) if args.end else None,
+        round_trip=args.round_trip,
+        speed_kmh=args.speed,
+        minutes_per_visit=args.minutes_per_visit,
+        time_budget_min=args.budget,
+        network_credit=network_credit(args.graph),
+    )
+    out = walk.write(args.out, internal=args.internal)
     for note in [*walk.notes, *walk.plan.notes]:
         sys.stderr.write(f"Hinweis: {note}\n")
     print(f"{walk.plan.summary} Geschrieben: {out}")

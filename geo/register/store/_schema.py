@@ -20,7 +20,11 @@ from geo.register.store._sqlite import now_iso
 SCHEMA_VERSION = 3
 
 #: ``qm_meta`` keys the store keeps itself; a :class:`~geo.register.store.base.ChangeSet` cannot set them.
-RESERVED_META = frozenset({"schema_version", "change_counter"})
+#: Key in ``qm_meta`` present only inside a write of this library's own (never committed): the
+#: row triggers that count other programs' changes skip such a write, which counts once.
+WRITER_KEY = "writer"
+
+RESERVED_META = frozenset({"schema_version", "change_counter", WRITER_KEY})
 
 _STATUS_CHECK = ", ".join(f"'{s}'" for s in STATUSES)
 _OUTCOME_CHECK = ", ".join(f"'{o}'" for o in VISIT_OUTCOMES)
@@ -108,13 +112,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # were applied at an unknown time) and keeps its version, a change counter in qm_meta. A
     # write through this library raises it by one (GeoPackageStore.write); the triggers count
     # every changed row another program writes (QGIS), so caches keyed on the version and the
-    # conflict check of an edit notice those changes too.
+    # conflict check of an edit notice those changes too. The library's own write marks itself
+    # with the 'writer' row inside its transaction, so the triggers skip its rows: a write of a
+    # million observations costs one key lookup per row, not one counter update per row.
     (
         "CREATE TABLE IF NOT EXISTS qm_migrations (version INTEGER PRIMARY KEY, applied_at DATETIME)",
         "INSERT OR IGNORE INTO qm_migrations (version, applied_at) VALUES (1, NULL), (2, NULL)",
         "INSERT OR IGNORE INTO qm_meta (key, value) VALUES ('change_counter', '0')",
         *(
             f"CREATE TRIGGER IF NOT EXISTS {table}_count_{event.lower()} AFTER {event} ON {table}"
+            " WHEN NOT EXISTS (SELECT 1 FROM qm_meta WHERE key = 'writer')"
             " BEGIN UPDATE qm_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_counter'; END"
             for table, event in _COUNTED
         ),

@@ -57,6 +57,7 @@ from geo.register.store._schema import (
     RESERVED_META,
     SCHEMA,
     SCHEMA_VERSION,
+    WRITER_KEY,
     migrate,
     read_change_counter,
     read_schema_version,
@@ -342,8 +343,11 @@ class GeoPackageStore:
             committed = False
             try:
                 version = self._prepare(con, changes, expected_version)
+                # mark the write as ours for its duration: the counting triggers skip it
+                con.execute("INSERT INTO qm_meta (key, value) VALUES (?, 'quartiersmonitor')", (WRITER_KEY,))
                 self._apply(con, changes, result)
-                # the triggers counted every changed row; a write through this library counts once
+                con.execute("DELETE FROM qm_meta WHERE key = ?", (WRITER_KEY,))
+                # a write through this library counts once
                 result.version = version + 1
                 set_change_counter(con, result.version)
                 con.execute("COMMIT")

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.formats import fmt_int, is_missing
+from geo.formats import fmt_date, fmt_int, is_missing
 from geo.outputs._assets import apply_assets
 from geo.outputs._leaflet import (
     CLUSTER_COLOR,
@@ -311,10 +311,8 @@ def _area_bounds(boundaries: gpd.GeoDataFrame | None, frame: gpd.GeoDataFrame) -
 
 
 def _fmt_date(value: Any) -> str:
-    if is_missing(value):
-        return ""
-    stamp = pd.Timestamp(value)
-    return "" if pd.isna(stamp) else f"{stamp.day:02d}.{stamp.month:02d}.{stamp.year:04d}"
+    """:func:`geo.formats.fmt_date`, but empty for a missing date (map data, not a table cell)."""
+    return "" if is_missing(value) or pd.isna(value) else fmt_date(value)
 
 
 def prepare_map(

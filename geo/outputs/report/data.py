@@ -10,7 +10,6 @@ version computes on a copy of the register without personal columns
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +29,7 @@ from geo.outputs.report.period import Period
 from geo.register.history import Register
 from geo.register.model import public_frame, wants_internal
 from geo.register.stats import compare, events, stats, status_at
+from geo.text import slug
 
 if TYPE_CHECKING:  # pragma: no cover
     from geo.osm.buildings import BuildingStats
@@ -169,12 +169,11 @@ class _Quarter:
         return not len(self.register.units)
 
 
-_SLUG_TABLE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 def _slug(text: str) -> str:
-    text = text.casefold().translate(_SLUG_TABLE)
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "gesamt"
+    """A quarter's name in file names (:func:`geo.text.slug`); ``gesamt`` for the whole register."""
+    return slug(text) or "gesamt"
 
 
 def _resolve_quarters(register: Register, quarter: str | Sequence[str] | None) -> list[str | None]:

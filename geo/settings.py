@@ -192,3 +192,7 @@ walk_speed_kmh: float = 4.5
 #: Farthest distance (metres) of a stop from the walking network; farther stops are refused with a
 #: message naming them.
 walk_max_snap_m: float = 250.0
+
+#: Table of the status words an import understands (``word;status;note``, UTF-8, ``;``); the office
+#: extends it without code. Read when an import runs (see README, *Loading your own list*).
+status_words_path: Path = data_dir / "status_words.csv"

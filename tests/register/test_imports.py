@@ -451,13 +451,17 @@ def test_bad_xy(tmp_path, x, y, reason):
     assert reason in issue.reason
 
 
-def test_floor_area_errors(tmp_path):
+def test_floor_area_problems_are_warnings(tmp_path):
+    # an optional field: a bad area is a warning, the row (and its status) is imported
     rows = ROW_OK.replace(";80\n", ";-5\n") + ROW_OK.replace("A-1", "A-2").replace(";80\n", ";groß\n")
-    report = plan(write_csv(tmp_path, HEADER + rows)).report
-    by_row = errors_by_row(report)
-    assert by_row[2][0].column == "Fläche" and by_row[2][0].value == "-5"
-    assert "negativ" in by_row[2][0].reason
-    assert by_row[3][0].value == "groß" and "keine Zahl" in by_row[3][0].reason
+    result = plan(write_csv(tmp_path, HEADER + rows))
+    report = result.report
+    assert report.ok
+    by_row = {i.row: i for i in report.warnings}
+    assert by_row[2].column == "Fläche" and by_row[2].value == "-5"
+    assert "negativ" in by_row[2].reason
+    assert by_row[3].value == "groß" and "keine Zahl" in by_row[3].reason
+    assert len(result.observations) == 2 and result.new_units["floor_area_m2"].isna().all()
 
 
 def test_unit_with_two_locations_in_the_file(tmp_path):
@@ -757,7 +761,8 @@ def test_vocabularies_and_optional_fields(tmp_path):
     )
     result = plan(write_csv(tmp_path, text), recorded_by="mk", source="Begehung 2025", on_error="skip")
     errors = {(i.row, i.column) for i in result.report.errors}
-    assert errors == {(4, "Sicherheit"), (4, "Lage"), (4, "Nutzungsart"), (4, "Neuansiedlung")}
+    assert errors == {(4, "Sicherheit"), (4, "Nutzungsart"), (4, "Neuansiedlung")}
+    assert {(i.row, i.column) for i in result.report.warnings} == {(4, "Lage")}  # optional: a warning
     units = result.new_units.set_index("unit_id")
     assert units.loc["A-1", "position"] == "upper_floor" and units.loc["A-2", "position"] == "rear_building"
     assert units.loc["A-1", "use_class"] == "food" and units.loc["A-2", "use_class"] == "retail"

@@ -8,6 +8,7 @@ streets are :mod:`geo.text`'s.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from geo.text import map_unique
@@ -51,3 +52,49 @@ def parse_number(values: pd.Series, *, area: bool = False) -> pd.Series:
         return pd.to_numeric(text, errors="coerce").astype("float64")
 
     return map_unique(values, _parse).astype("float64")
+
+
+#: Words of an approximate area, dropped before the number: ``ca. 80 m²``, ``rund 80 qm``.
+_APPROX_RE = r"(?i)^\s*(?:ca\.?|circa|zirka|rund|etwa|ungefähr|ungefaehr|ungef\.|~|≈)\s*"
+#: An area range: ``80–100 m²``, ``80-100 qm``, ``80 bis 100``.
+_RANGE_RE = r"(?i)^(?P<low>\d[\d.,]*\s*(?:m²|m2|qm)?)\s*(?:-|–|—|bis)\s*(?P<high>\d[\d.,]*\s*(?:m²|m2|qm)?)$"
+
+
+def parse_area(values: pd.Series) -> pd.DataFrame:
+    """Parse floor areas as lists write them.
+
+    Accepts what :func:`parse_number` accepts with ``area=True`` (``85``,
+    ``85,5 m²``, ``1.200 qm``), after a word of approximation (``ca.``,
+    ``circa``, ``rund``, ``etwa``, ``ungefähr``, ``~``), and ranges
+    (``80–100 m²``, ``80-100 qm``, ``80 bis 100``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``values``: ``low`` (the area; the lower bound of a
+        range) and ``high`` (the upper bound of a range, else NaN); both NaN
+        where empty or unreadable, and for a range whose bounds are reversed.
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        low = values.astype("float64")
+        return pd.DataFrame({"low": low, "high": pd.Series(float("nan"), index=values.index)})
+    # work on the distinct texts only, then spread back
+    codes, uniques = pd.factorize(values.astype("str"), use_na_sentinel=True)
+    text = pd.Series(uniques, dtype="str").str.replace(_APPROX_RE, "", regex=True).str.strip()
+    parts = text.str.extract(_RANGE_RE)
+    is_range = parts["low"].notna()
+    low = parse_number(parts["low"].where(is_range, text), area=True)
+    high = parse_number(parts["high"], area=True)
+    reversed_range = is_range & (high.isna() | ~(low <= high))
+    low = low.where(~reversed_range).to_numpy()
+    high = high.where(is_range & ~reversed_range).to_numpy()
+    found = codes >= 0
+    take = np.where(found, codes, 0)
+    nan = np.full(len(codes), np.nan)
+    return pd.DataFrame(
+        {
+            "low": np.where(found, low[take] if len(low) else nan, np.nan),
+            "high": np.where(found, high[take] if len(high) else nan, np.nan),
+        },
+        index=values.index,
+    )

@@ -3,9 +3,10 @@
 The mapping stage (:func:`map_columns`) assigns the columns of a
 :class:`~geo.register.imports._table.RawTable` to target fields by their
 names (:data:`COLUMN_ALIASES`) and hands on a :class:`MappedTable`. The value
-vocabularies (status, yes/no, confidence, position, use class) and their
-German help texts for messages are here too. Everything is plain data or a
-small, vectorised function; nothing reads files.
+vocabularies (yes/no, confidence, position, use class) and their German help
+texts for messages are here too; the status words are the table
+``data/status_words.csv`` (:mod:`._status_words`). Everything here is plain
+data or a small, vectorised function; nothing reads files.
 """
 
 from __future__ import annotations
@@ -193,47 +194,7 @@ def match_columns(
 
 # -- vocabularies ----------------------------------------------------------------
 
-#: Status words (after :func:`normalise_word`) -> status value.
-STATUS_WORDS: dict[str, str] = {
-    "genutzt": "occupied",
-    "belegt": "occupied",
-    "vermietet": "occupied",
-    "in nutzung": "occupied",
-    "aktiv": "occupied",
-    "occupied": "occupied",
-    "leer": "vacant",
-    "leerstand": "vacant",
-    "frei": "vacant",
-    "vacant": "vacant",
-    "vermutlich leer": "probably_vacant",
-    "wahrscheinlich leer": "probably_vacant",
-    "probably vacant": "probably_vacant",
-    "zwischennutzung": "temporary_use",
-    "temporär": "temporary_use",
-    "temporaer": "temporary_use",
-    "temporary use": "temporary_use",
-    "sanierung": "renovation",
-    "umbau": "renovation",
-    "sanierung/umbau": "renovation",
-    "sanierung / umbau": "renovation",
-    "renovation": "renovation",
-    "entfallen": "demolished",
-    "abgerissen": "demolished",
-    "abriss": "demolished",
-    "demolished": "demolished",
-    "unbekannt": "unknown",
-    "unknown": "unknown",
-    "?": "unknown",
-}
-
-#: Allowed status words as shown in error messages.
-STATUS_HELP = (
-    "genutzt/belegt/vermietet/in Nutzung/aktiv, leer/Leerstand/frei, "
-    "vermutlich leer/wahrscheinlich leer, Zwischennutzung/temporär, "
-    "Sanierung/Umbau, entfallen/abgerissen/Abriss, unbekannt/? "
-    "(englisch: occupied, vacant, probably vacant, temporary use, renovation, "
-    "demolished, unknown)"
-)
+# Status words are not here: their one home is the table data/status_words.csv (``._status_words``).
 
 #: Yes/no words (for ``Leerstand`` and ``Neuansiedlung`` columns).
 YES_WORDS = frozenset({"ja", "j", "x", "1", "true", "wahr", "yes", "y"})

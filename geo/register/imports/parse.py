@@ -24,7 +24,8 @@ from geo import settings
 from geo.dates import IMPORT_DATE_HELP, german_date, parse_dates
 from geo.register.imports import columns as cols
 from geo.register.imports._addresses import address_parts
-from geo.register.imports._values import normalise_word, parse_number
+from geo.register.imports._status_words import lookup_status, status_help
+from geo.register.imports._values import normalise_word, parse_area, parse_number
 from geo.register.imports.columns import MappedTable
 from geo.register.imports.report import Issues, count
 from geo.text import column_key, map_unique, text_key
@@ -146,19 +147,39 @@ def parse_rows(mapped: MappedTable, *, as_of: date | None, today: date) -> Parse
     notes.extend([note] if note else [])
     issues += date_issues
 
-    # floor area
+    # floor area: optional, so an unreadable area is a warning and the row keeps its status
     area = mapped.column("floor_area_m2")
     if area is not None:
-        num = parse_number(area, area=True)
+        parsed = parse_area(area)
+        num, high = parsed["low"], parsed["high"]
+        keep = "; die Fläche bleibt leer, die Zeile wird übernommen"
         issues = _bad(
             issues,
             mapped,
             area.notna() & num.isna(),
             "floor_area_m2",
-            "Fläche ist keine Zahl. Bitte Quadratmeter als Zahl angeben, z. B. 85 oder 85,5",
+            "Fläche ist keine Zahl. Bitte Quadratmeter als Zahl angeben, z. B. 85, 85,5 m², ca. 80 qm "
+            "oder 80–100 m²" + keep,
+            severity="warning",
         )
         issues = _bad(
-            issues, mapped, num < 0, "floor_area_m2", "Fläche ist negativ. Bitte eine Fläche ab 0 m² angeben"
+            issues,
+            mapped,
+            num < 0,
+            "floor_area_m2",
+            "Fläche ist negativ. Bitte eine Fläche ab 0 m² angeben" + keep,
+            severity="warning",
+        )
+        span = num.notna() & high.notna() & (num >= 0)
+        issues = _bad(
+            issues,
+            mapped,
+            span,
+            "floor_area_m2",
+            "Fläche als Spanne angegeben: die untere Grenze "
+            + num.map(lambda v: f"{v:g}".replace(".", ",")).fillna("")
+            + " m² wird als Fläche übernommen",
+            severity="warning",
         )
         w["floor_area_m2"] = num.where(num >= 0)
     else:
@@ -183,7 +204,11 @@ def parse_rows(mapped: MappedTable, *, as_of: date | None, today: date) -> Parse
             w[fld] = text_na.copy()
             continue
         mapped_values = func(values.astype("str"))
-        issues = _bad(issues, mapped, values.notna() & mapped_values.isna(), fld, reason)
+        # the position is a unit attribute of its own: unknown, it is left empty with a warning
+        severity = "warning" if fld == "position" else "error"
+        if severity == "warning":
+            reason += "; die Lage bleibt leer, die Zeile wird übernommen"
+        issues = _bad(issues, mapped, values.notna() & mapped_values.isna(), fld, reason, severity=severity)
         w[fld] = mapped_values.astype("str")
 
     # new settlement
@@ -219,8 +244,10 @@ def parse_rows(mapped: MappedTable, *, as_of: date | None, today: date) -> Parse
     )
 
 
-def _bad(issues: Issues, mapped: MappedTable, mask: pd.Series, fld: str, reason: Any) -> Issues:
-    """``issues`` plus one error per row where ``mask`` holds, with the field's value as in the file."""
+def _bad(
+    issues: Issues, mapped: MappedTable, mask: pd.Series, fld: str, reason: Any, *, severity: str = "error"
+) -> Issues:
+    """``issues`` plus one issue per row where ``mask`` holds, with the field's value as in the file."""
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
         return issues
@@ -228,7 +255,7 @@ def _bad(issues: Issues, mapped: MappedTable, mask: pd.Series, fld: str, reason:
     values = mapped.raw_text(fld).iloc[pos]
     if isinstance(reason, pd.Series):
         reason = reason.iloc[pos]
-    return issues.add(pos, column=mapped.mapping[fld], value=values, reason=reason)
+    return issues.add(pos, column=mapped.mapping[fld], value=values, reason=reason, severity=severity)
 
 
 # -- addresses ---------------------------------------------------------------------
@@ -378,18 +405,17 @@ def _parse_status(mapped: MappedTable, index: pd.Index) -> tuple[pd.Series, pd.S
         return pd.Series(np.nan, index=index, dtype="str"), pd.Series(False, index=index), None, Issues()
     status = status.astype("str")
     col = mapped.mapping["status"]
-    values = cols.lookup(status, cols.STATUS_WORDS)
+    values = lookup_status(status)
+    help_text = status_help()
     note = None
     if column_key(col) == "leerstand":
         words = map_unique(status, normalise_word)
         values = values.where(~words.isin(cols.YES_WORDS), "vacant")
         values = values.where(~words.isin(cols.NO_WORDS), "occupied")
         note = f"Spalte '{col}' als Leerstand gelesen: ja/x/1 → leer, nein/0 → genutzt."
-        reason = (
-            f"unbekannter Wert für Leerstand. Erlaubt: {cols.YES_NO_HELP} oder ein Status: {cols.STATUS_HELP}"
-        )
+        reason = f"unbekannter Wert für Leerstand. Erlaubt: {cols.YES_NO_HELP} oder ein Status: {help_text}"
     else:
-        reason = f"unbekannter Status. Erlaubt: {cols.STATUS_HELP}"
+        reason = f"unbekannter Status. Erlaubt: {help_text}"
     issues = _bad(Issues(), mapped, status.notna() & values.isna(), "status", reason)
     return values.astype("str"), status.notna(), note, issues
 

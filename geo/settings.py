@@ -196,3 +196,8 @@ walk_max_snap_m: float = 250.0
 #: Table of the status words an import understands (``word;status;note``, UTF-8, ``;``); the office
 #: extends it without code. Read when an import runs (see README, *Loading your own list*).
 status_words_path: Path = data_dir / "status_words.csv"
+
+#: Table of the sector keywords (``keyword;use_class;note``, UTF-8, ``;``): a free-text sector
+#: (``Bäckerei``, ``Späti``) gives a unit without use class the use class of the longest keyword that
+#: starts one of its words. The office extends it without code (see README, *Loading your own list*).
+sector_keywords_path: Path = data_dir / "sector_keywords.csv"

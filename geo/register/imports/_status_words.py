@@ -6,23 +6,21 @@ without code: one line ``word;status;note`` per word (UTF-8, ``;``), status
 one of :data:`geo.register.model.STATUSES`, the note free text. The table is
 read when an import runs (cached by path, size and modification time), words
 are compared folded (:func:`geo.text.fold`: case, umlauts, spaces; ``_`` as
-a space).
+a space). The table is read by :mod:`._vocabulary`, the reader of all vocabulary tables.
 """
 
 from __future__ import annotations
 
-import csv
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from geo import settings
-from geo.errors import InputError
+from geo.register.imports._vocabulary import Table, Vocabulary, read_vocabulary
 from geo.text import fold, fold_series, map_unique
 
 #: Columns of the table, in this order.
-COLUMNS = ("word", "status", "note")
+COLUMNS: tuple[str, str, str] = ("word", "status", "note")
 
 
 def word_key(word: str) -> str:
@@ -30,65 +28,18 @@ def word_key(word: str) -> str:
     return fold(word.replace("_", " "))
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path, size: int, mtime_ns: int) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
-    """Folded word -> status and (word, status) in table order; cached by file state."""
+def _table(path: Path | None) -> Table:
     from geo.register.model import STATUSES
 
-    where = f"Statuswörter-Tabelle '{path}'"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: keine UTF-8-Datei ({exc.reason}). Bitte als UTF-8 speichern.") from None
-    rows = list(csv.reader(text.splitlines(), delimiter=";"))
-    header = [fold(c) for c in rows[0]] if rows else []
-    if header != list(COLUMNS):
-        raise InputError(
-            f"{where}, Zeile 1: Kopfzeile '{';'.join(rows[0]) if rows else ''}' erwartet, "
-            f"'{';'.join(COLUMNS)}'. Bitte die Kopfzeile so schreiben."
-        )
-    words: dict[str, str] = {}
-    first_row: dict[str, int] = {}
-    order: list[tuple[str, str]] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) not in (2, 3):
-            raise InputError(
-                f"{where}, Zeile {number}: {len(row)} Felder, erwartet 'Wort;Status;Notiz' (drei Felder, "
-                f"Notiz ohne ';'). Wert '{';'.join(row)}'."
-            )
-        word, status = row[0].strip(), row[1].strip()
-        key = word_key(word)
-        if not key:
-            raise InputError(f"{where}, Zeile {number}: das Wort ist leer. Bitte ein Wort eintragen.")
-        if status not in STATUSES:
-            raise InputError(
-                f"{where}, Zeile {number}, Spalte 'status', Wert '{status}': unbekannter Status. "
-                f"Erlaubt: {', '.join(STATUSES)}."
-            )
-        if key in words and words[key] != status:
-            raise InputError(
-                f"{where}, Zeile {number}, Wert '{word}': das Wort steht schon in Zeile {first_row[key]} "
-                f"mit Status '{words[key]}', hier mit '{status}'. Bitte eine der Zeilen löschen."
-            )
-        if key not in words:
-            words[key] = status
-            first_row[key] = number
-            order.append((word, status))
-    return words, tuple(order)
-
-
-def _table(path: Path | None) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
-    p = Path(path if path is not None else settings.status_words_path)
-    try:
-        stat = p.stat()
-    except OSError:
-        raise InputError(
-            f"Die Statuswörter-Tabelle '{p}' fehlt. Bitte die Datei anlegen oder "
-            "settings.status_words_path auf die richtige Datei setzen."
-        ) from None
-    return _load(p, stat.st_size, stat.st_mtime_ns)
+    vocab = Vocabulary(
+        title="Statuswörter-Tabelle",
+        columns=COLUMNS,
+        labels=("Wort", "Status", "Notiz"),
+        allowed=tuple(STATUSES),
+        key=word_key,
+        setting="status_words_path",
+    )
+    return read_vocabulary(vocab, Path(path if path is not None else settings.status_words_path))
 
 
 def status_words(path: Path | None = None) -> dict[str, str]:

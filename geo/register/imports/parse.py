@@ -24,6 +24,7 @@ from geo import settings
 from geo.dates import IMPORT_DATE_HELP, german_date, parse_dates
 from geo.register.imports import columns as cols
 from geo.register.imports._addresses import address_parts
+from geo.register.imports._sector_keywords import use_class_of_sectors
 from geo.register.imports._status_words import lookup_status, status_help
 from geo.register.imports._values import normalise_word, parse_area, parse_number
 from geo.register.imports.columns import MappedTable
@@ -80,6 +81,10 @@ class ParsedRows:
         German notes (address split, "Leerstand" column, month-only dates).
     issues
         Values that cannot be read.
+    use_class_from_sector
+        True when the list has no use-class column and ``use_class`` comes from
+        the sector words (:mod:`._sector_keywords`): then it only fills units
+        without a use class and never changes a stored one.
     """
 
     frame: pd.DataFrame
@@ -88,6 +93,7 @@ class ParsedRows:
     coord_columns: bool
     notes: tuple[str, ...]
     issues: Issues
+    use_class_from_sector: bool = False
 
 
 def parse_rows(mapped: MappedTable, *, as_of: date | None, today: date) -> ParsedRows:
@@ -211,6 +217,12 @@ def parse_rows(mapped: MappedTable, *, as_of: date | None, today: date) -> Parse
         issues = _bad(issues, mapped, values.notna() & mapped_values.isna(), fld, reason, severity=severity)
         w[fld] = mapped_values.astype("str")
 
+    # a list without a use-class column: the use class from the sector words (data/sector_keywords.csv)
+    use_from_sector = mapped.column("use_class") is None and mapped.column("sector") is not None
+    if use_from_sector:
+        w["use_class"], note = use_class_of_sectors(w["sector"], use_words=use_words)
+        notes.extend([note] if note else [])
+
     # new settlement
     flag = mapped.column("new_settlement")
     if flag is not None:
@@ -241,6 +253,7 @@ def parse_rows(mapped: MappedTable, *, as_of: date | None, today: date) -> Parse
         coord_columns=coord_columns,
         notes=tuple(notes),
         issues=issues,
+        use_class_from_sector=use_from_sector,
     )
 
 

@@ -124,7 +124,9 @@ def plan_changes(
     taken = set(stored.units["unit_id"].dropna().unique()) | set(w["uid"].dropna().unique())
     new_units, id_map = _new_units(g, taken=taken)
     g = g.assign(unit_id=g["ucode"].map(id_map).where(g["is_new"], g["match"]))
-    unit_updates = _unit_updates(g[~g["is_new"]], stored.units)
+    unit_updates = _unit_updates(
+        g[~g["is_new"]], stored.units, fill_use_class_only=parsed.use_class_from_sector
+    )
     observations, unchanged = _observations(
         g[~obs_dup[g.index]], stored.observations, source=source, recorded_by=recorded_by
     )
@@ -173,8 +175,12 @@ def _new_units(g: pd.DataFrame, *, taken: set[str]) -> tuple[gpd.GeoDataFrame, p
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=settings.storage_crs), id_map
 
 
-def _unit_updates(gm: pd.DataFrame, su: pd.DataFrame) -> pd.DataFrame:
-    """The changed attributes of the stored units the rows ``gm`` describe."""
+def _unit_updates(gm: pd.DataFrame, su: pd.DataFrame, *, fill_use_class_only: bool = False) -> pd.DataFrame:
+    """The changed attributes of the stored units the rows ``gm`` describe.
+
+    With ``fill_use_class_only`` (the use class comes from the sector words, not
+    from a use-class column) a use class is set only where the stored unit has none.
+    """
     empty = pd.DataFrame({"unit_id": pd.Series(dtype="str")})
     for col in UNIT_ATTRIBUTES:
         empty[col] = pd.Series(dtype="float64" if col == "floor_area_m2" else "str")
@@ -200,6 +206,8 @@ def _unit_updates(gm: pd.DataFrame, su: pd.DataFrame) -> pd.DataFrame:
         else:
             same = nv == ov
         changed = nv.notna() & ~same.fillna(False).astype(bool)
+        if col == "use_class" and fill_use_class_only:
+            changed &= (ov.fillna("").str.strip() == "").to_numpy(dtype=bool)
         out[col] = nv.where(changed).astype("str")
     out = out[out.notna().any(axis=1)]
     if out.empty:

@@ -24,7 +24,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import settings
-from geo.app.exchange import IMAGE_MIME, figure_for, figure_name, plan_upload
+from geo.app.exchange import plan_upload
 from geo.app.figures import KeyFigure
 from geo.app.filters import DATA_FIELDS, Filters, apply_filters
 from geo.app.mapdata import compare_map_data, view_map_data
@@ -116,18 +116,18 @@ def forget_store() -> None:
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def _filtered(path: str, stamp: int, key: str, by_status: bool) -> Register:
+def cached_filtered(path: str, stamp: int, key: str, by_status: bool) -> Register:
     return apply_filters(_read(path, stamp), Filters.from_key(key), by_status=by_status)
 
 
 def filtered(h: Handle, filters: Filters, *, by_status: bool = True) -> Register:
     """The register restricted to ``filters`` (cached per store version and filters)."""
-    return _filtered(h.path, h.stamp, filters.key(), by_status)
+    return cached_filtered(h.path, h.stamp, filters.key(), by_status)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _status(path: str, stamp: int, key: str, by_status: bool, at: date) -> pd.DataFrame:
-    return stats.status_at(_filtered(path, stamp, key, by_status), at)
+    return stats.status_at(cached_filtered(path, stamp, key, by_status), at)
 
 
 def status_frame(h: Handle, filters: Filters, *, at: date | None = None, by_status: bool = True) -> pd.DataFrame:
@@ -138,7 +138,7 @@ def status_frame(h: Handle, filters: Filters, *, at: date | None = None, by_stat
 @st.cache_data(max_entries=16, show_spinner="Karte wird vorbereitet …")
 def _map_data(path: str, stamp: int, key: str, settle: bool) -> maps.MapData:
     filters = Filters.from_key(key)
-    return view_map_data(_filtered(path, stamp, key, True), filters, settlements=settle)
+    return view_map_data(cached_filtered(path, stamp, key, True), filters, settlements=settle)
 
 
 def map_data(h: Handle, filters: Filters, *, settlements: bool = True) -> maps.MapData:
@@ -148,7 +148,7 @@ def map_data(h: Handle, filters: Filters, *, settlements: bool = True) -> maps.M
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _compare_data(path: str, stamp: int, key: str, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
-    return compare_map_data(_filtered(path, stamp, key, False), before=before, after=after)
+    return compare_map_data(cached_filtered(path, stamp, key, False), before=before, after=after)
 
 
 def compare_data(h: Handle, filters: Filters, *, before: date, after: date) -> tuple[maps.MapData, pd.DataFrame]:
@@ -158,7 +158,7 @@ def compare_data(h: Handle, filters: Filters, *, before: date, after: date) -> t
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _timeline(path: str, stamp: int, key: str, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
-    return stats.timeline(_filtered(path, stamp, key, False), freq=freq, start=start, end=end, by=by)  # type: ignore[arg-type]
+    return stats.timeline(cached_filtered(path, stamp, key, False), freq=freq, start=start, end=end, by=by)  # type: ignore[arg-type]
 
 
 def timeline(h: Handle, filters: Filters, *, freq: str, start: date, end: date, by: str | None) -> pd.DataFrame:
@@ -224,40 +224,3 @@ def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None,
     """Cached validation of an upload or a server-side file (nothing is written)."""
     source_stamp = Path(source).expanduser().stat().st_mtime if source and Path(source).expanduser().is_file() else None
     return _plan(h.path, h.stamp, data, name, source, source_stamp, as_of, on_error)
-
-
-# -- downloads of charts and maps (PNG/SVG) ------------------------------------------------
-
-
-@st.cache_data(max_entries=48, show_spinner=False)
-def _image(path: str, stamp: int, key: str, by_status: bool, kind: str,
-           options: tuple[tuple[str, Any], ...], fmt: str) -> bytes:
-    from geo.outputs.figures import figure_bytes  # matplotlib only when an image is asked for
-
-    filters = Filters.from_key(key)
-    fig = figure_for(kind, _filtered(path, stamp, key, by_status), filters, **dict(options))
-    return figure_bytes(fig, fmt=fmt)  # type: ignore[arg-type]
-
-
-def image_downloads(h: Handle, filters: Filters, kind: str, *, key: str, by_status: bool = False,
-                    **options: Any) -> None:
-    """Small „PNG“ and „SVG“ buttons for a chart or map (:func:`geo.app.exchange.figure_for`), right-aligned.
-
-    The image is made only when a button is clicked (no rerun) and cached per
-    store version, filter and ``options``; ``key`` makes the buttons unique.
-    """
-    cache_key = filters.key()
-    opts = tuple(sorted(options.items()))
-    row = st.container(horizontal=True, horizontal_alignment="right", gap="small")
-    for fmt in ("png", "svg"):
-        row.download_button(
-            fmt.upper(),
-            data=lambda fmt=fmt: _image(h.path, h.stamp, cache_key, by_status, kind, opts, fmt),
-            file_name=figure_name(kind, filters, fmt),
-            mime=IMAGE_MIME[fmt],
-            on_click="ignore",
-            type="tertiary",
-            icon=":material/download:",
-            key=f"{key}_{fmt}",
-            help=f"Als {fmt.upper()} herunterladen ({'Rastergrafik, 200 dpi' if fmt == 'png' else 'Vektorgrafik'})",
-        )

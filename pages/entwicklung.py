@@ -14,7 +14,7 @@ from geo.app.figures import events_summary, longest_vacant_table, plausible_star
 from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.outputs import charts
-from pages import _filters, _router, _ui
+from pages import _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
 
@@ -52,7 +52,7 @@ def rate_section() -> None:
     with st.spinner("Zeitreihe wird berechnet …"):
         frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=by)
     st.altair_chart(charts.vacancy_rate_chart(frame), width="stretch")
-    _ui.image_downloads(h, view, "rate", key="e_rate_img", start=start, end=end, freq=freq, by=by)
+    _downloads.image_downloads(h, view, "rate", key="e_rate_img", start=start, end=end, freq=freq, by=by)
 
 
 @st.fragment
@@ -62,7 +62,7 @@ def events_section() -> None:
     frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
     st.altair_chart(charts.events_chart(frame), width="stretch")
     st.caption(events_summary(frame))
-    _ui.image_downloads(h, view, "events", key="e_events_img", start=start, end=end, freq=freq)
+    _downloads.image_downloads(h, view, "events", key="e_events_img", start=start, end=end, freq=freq)
 
 
 @st.fragment
@@ -75,7 +75,7 @@ def duration_section() -> None:
         return
     st.altair_chart(charts.duration_histogram(spells, bin_months=width), width="stretch")
     st.caption(f"{formats.fmt_int(len(spells))} Leerstände, davon {formats.fmt_int(spells['ongoing'].sum())} am Stichtag laufend.")
-    _ui.image_downloads(h, view, "duration", key="e_duration_img", start=start, end=end, bin_months=width)
+    _downloads.image_downloads(h, view, "duration", key="e_duration_img", start=start, end=end, bin_months=width)
 
 
 @st.fragment
@@ -124,7 +124,7 @@ def compare_section() -> None:
     with table_col:
         st.dataframe(german_style(charts.change_counts(compared)), hide_index=True, width="stretch")
         st.caption("Auf der Karte ohne Gruppierung; „unverändert“ lässt sich über die Ebenen einschalten.")
-        _ui.image_downloads(h, view, "change_map", key="e_change_img", before=before, after=after)
+        _downloads.image_downloads(h, view, "change_map", key="e_change_img", before=before, after=after)
 
 
 top_left, top_right = st.columns(2)

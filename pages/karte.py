@@ -21,7 +21,7 @@ from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
 from geo.register.io import record_observation
 from geo.register.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
-from pages import _filters, _router, _session, _ui
+from pages import _downloads, _filters, _router, _session, _ui
 
 _router.ensure(__file__)
 
@@ -35,7 +35,7 @@ data = _ui.map_data(h, filters)
 if data.units.n == 0:
     st.info("Keine Einheiten für diese Auswahl – Filter in der Seitenleiste ändern.")
 clicked = _ui.show_map(data, key="karte", basemap=filters.basemap, height=580)
-_ui.image_downloads(h, filters, "status_map", key="k_map", by_status=True)
+_downloads.image_downloads(h, filters, "status_map", key="k_map", by_status=True)
 clicked_id = maps.unit_id_from_tooltip(clicked.get("last_object_clicked_tooltip"))
 if clicked_id and clicked_id != st.session_state.get(_session.LAST_CLICK):
     st.session_state[_session.LAST_CLICK] = clicked_id

@@ -15,7 +15,7 @@ import streamlit as st
 from geo import formats
 from geo.app.figures import key_figures, plausible_start
 from geo.outputs import charts
-from pages import _filters, _router, _ui
+from pages import _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
 
@@ -45,7 +45,7 @@ _ui.metrics(key_figures(register, at=end))
 
 _ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False,
              fit="areas", legend="large")
-_ui.image_downloads(h, view, "status_map", key="p_map_img")
+_downloads.image_downloads(h, view, "status_map", key="p_map_img")
 
 
 @st.fragment
@@ -63,12 +63,12 @@ def development() -> None:
         by = "ortsteil" if view.quarter else "quarter"
         rate = _ui.timeline(h, view, freq="year", start=start, end=end, by=by)
         st.altair_chart(charts.vacancy_rate_chart(rate, height=380, presentation=True), width="stretch")
-        _ui.image_downloads(h, view, "rate", key="p_rate_img", start=start, end=end, freq="year", by=by)
+        _downloads.image_downloads(h, view, "rate", key="p_rate_img", start=start, end=end, freq="year", by=by)
     with right:
         st.subheader("Neuansiedlungen und Schließungen je Jahr")
         events = _ui.timeline(h, view, freq="year", start=start, end=end, by=None)
         st.altair_chart(charts.events_chart(events, height=380, presentation=True), width="stretch")
-        _ui.image_downloads(h, view, "events", key="p_events_img", start=start, end=end, freq="year")
+        _downloads.image_downloads(h, view, "events", key="p_events_img", start=start, end=end, freq="year")
 
 
 development()

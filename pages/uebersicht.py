@@ -7,7 +7,7 @@ import streamlit as st
 from geo.app.display import german_style
 from geo.app.figures import area_table, key_figures
 from geo.app.filters import describe
-from pages import _filters, _router, _ui
+from pages import _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
 
@@ -39,7 +39,7 @@ with left:
     st.subheader("Karte")
     _ui.show_map(_ui.map_data(h, view, settlements=False), key="uebersicht_karte", height=400, clickable=False,
                  legend="compact", fit="areas")
-    _ui.image_downloads(h, view, "status_map", key="u_map", settlements=False)
+    _downloads.image_downloads(h, view, "status_map", key="u_map", settlements=False)
 with right:
     st.subheader("Nach Ortsteil")
     table = area_table(register, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")

@@ -31,6 +31,50 @@ def _user_folders(tmp_path_factory):
         yield base
 
 
+@pytest.fixture(scope="session")
+def postgis_server() -> str:
+    """URL of a PostgreSQL server with PostGIS for the tests, or skip.
+
+    ``QM_TEST_POSTGRES_URL`` (``.ci/run`` starts one), else a throwaway cluster made here with
+    ``./dev db`` (initdb, pg_ctl; a free port, a temporary folder) and stopped after the session.
+    """
+    from tests.store_backends import start_postgis
+
+    with start_postgis() as url:
+        yield url
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def store_factory(request, tmp_path):
+    """A backend to make fresh, empty register stores of (GeoPackage file, PostGIS schema), with its raw SQL.
+
+    Call it for a store: ``store_factory()``; see :class:`tests.store_backends.Backend`.
+    Each PostGIS store is a fresh schema, dropped after the test.
+    """
+    from tests.store_backends import GpkgBackend, PostgisBackend
+
+    if request.param == "gpkg":
+        yield GpkgBackend(tmp_path)
+        return
+    backend = PostgisBackend(request.getfixturevalue("postgis_server"))
+    try:
+        yield backend
+    finally:
+        backend.drop()
+
+
+@pytest.fixture
+def postgis_url(postgis_server) -> str:
+    """The URL of a fresh, empty schema on the test server (dropped after the test)."""
+    from tests.store_backends import PostgisBackend
+
+    backend = PostgisBackend(postgis_server)
+    try:
+        yield backend.new_url()
+    finally:
+        backend.drop()
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The real Leipzig data folder next to the project, or skip."""

@@ -40,6 +40,8 @@ UNKNOWN = STATUS_CODE[Status.UNKNOWN]
 DEMOLISHED = STATUS_CODE[Status.DEMOLISHED]
 VACANT_CODES = np.array(sorted(STATUS_CODE[s] for s in VACANT_STATUSES))
 CLOSURE_CODES = np.array(sorted(STATUS_CODE[s] for s in CLOSURE_STATUSES))
+_IS_VACANT = np.isin(np.arange(len(STATUSES)), VACANT_CODES)
+_IS_CLOSURE = np.isin(np.arange(len(STATUSES)), CLOSURE_CODES)
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -47,7 +49,7 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 def to_days(values: Any) -> np.ndarray:
     """Dates (anything pandas understands) as int64 days since 1970-01-01."""
     arr: np.ndarray = pd.to_datetime(pd.Series(values) if not np.isscalar(values) else [values]).to_numpy()
-    return (arr.astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    return arr.astype("datetime64[D]").view(np.int64)  # datetime64[D] counts days since 1970-01-01
 
 
 @overload
@@ -182,63 +184,85 @@ class History:
     NEVER = np.iinfo(np.int64).max // 4
 
     def __init__(self, units: pd.DataFrame, observations: pd.DataFrame) -> None:
-        obs = observations.loc[~superseded(observations)]
-        unit_pos = pd.Index(units["unit_id"]).get_indexer(obs["unit_id"])
-        obs = obs.loc[unit_pos >= 0]
-        unit_pos = unit_pos[unit_pos >= 0]
+        # Whole columns as arrays, taken by position, few temporaries (a million rows: each array
+        # is megabytes of fresh memory); texts (statuses, business names) are looked at once per
+        # distinct value, not once per row.
+        obs = observations
+        unit_pos = _positions(units["unit_id"], obs["unit_id"])
+        keep = (unit_pos >= 0) & ~superseded(obs)
+        kept = None if keep.all() else np.flatnonzero(keep)
 
-        day = to_days(obs["observed_on"]) if len(obs) else np.zeros(0, np.int64)
-        rec = pd.to_datetime(obs["recorded_at"]).to_numpy().astype("datetime64[s]").astype(np.int64)
-        oid = pd.to_numeric(obs["obs_id"]).to_numpy(dtype=np.int64, na_value=0)
-        order = np.lexsort((oid, rec, day, unit_pos))
-        self.rows = obs.index.to_numpy()[order]
-        self.unit = unit_pos[order].astype(np.int64)
+        def part(values: np.ndarray) -> np.ndarray:
+            return values if kept is None else values[kept]
+
+        unit_pos = part(unit_pos)
+        day = part(to_days(obs["observed_on"])) if len(obs) else np.zeros(0, np.int64)
+        stamps = pd.to_datetime(obs["recorded_at"]).to_numpy().astype("datetime64[s]", copy=False)
+        rec = part(stamps.view(np.int64))
+        oid = part(pd.to_numeric(obs["obs_id"]).to_numpy(dtype=np.int64, na_value=0))
+        order = _history_order(unit_pos, day, rec, oid)
+        pos = order if kept is None else kept[order]  # row positions in ``observations``, in history order
+        index = obs.index
+        plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+        self.rows = pos if plain else index.to_numpy()[pos]
+        self.unit = unit_pos[order]
         self.day = day[order]
         self.obs_id = oid[order]
-        status = obs["status"].map(STATUS_CODE).to_numpy(dtype=np.float64, na_value=UNKNOWN)
-        self.status = status[order].astype(np.int8)
-        biz_codes, _ = pd.factorize(name_key(obs["business_name"]), use_na_sentinel=True)
-        self.business = biz_codes[order].astype(np.int64)
-        flag = obs["new_settlement"].fillna(False).to_numpy(dtype=bool)[order]
+        del unit_pos, day, rec, oid, order
+        self.status = _status_codes(obs["status"])[pos]
+        name_codes, names = pd.factorize(obs["business_name"])  # the same text, the same code; missing -1
+        raw = name_codes[pos]
+        del name_codes
+        flag = obs["new_settlement"].fillna(False).to_numpy(dtype=bool)[pos]
 
         n = len(self.unit)
         idx = np.arange(n)
         same_prev = np.zeros(n, dtype=bool)
-        same_prev[1:] = self.unit[1:] == self.unit[:-1]
-        same_next = np.zeros(n, dtype=bool)
-        same_next[:-1] = same_prev[1:]
-        self.next_day = np.where(same_next, np.roll(self.day, -1), self.NEVER)
+        np.equal(self.unit[1:], self.unit[:-1], out=same_prev[1:])
+        self.next_day = np.full(n, self.NEVER, dtype=np.int64)
+        np.copyto(self.next_day[:-1], self.day[1:], where=same_prev[1:])
 
-        # previous observation with a known status, within the unit
+        # previous observation with a known status, within the unit (pk: its row, 0 where none)
         known = self.status != UNKNOWN
-        last_known = np.maximum.accumulate(np.where(known, idx, -1)) if n else idx
-        prev_known = np.full(n, -1)
-        prev_known[1:] = last_known[:-1]
-        valid = prev_known >= 0
-        valid[valid] = self.unit[prev_known[valid]] == self.unit[valid]
-        prev_known = np.where(valid, prev_known, -1)
-        pk_status = np.where(valid, self.status[np.maximum(prev_known, 0)], -1)
-        pk_business = np.where(valid, self.business[np.maximum(prev_known, 0)], -1)
+        pk = np.full(n, -1)
+        pk[1:] = _last(known, idx)[:-1]
+        valid = pk >= 0
+        valid[valid] = self.unit[pk[valid]] == self.unit[valid]
+        pk[~valid] = 0
+        pk_status = np.where(valid, self.status[pk], -1)
 
+        # business names are compared by name_key, but only where the texts differ and it matters:
+        # an occupied row after an occupied one (the previous known row, and the row before)
         occupied = self.status == OCC
-        other_business = (self.business >= 0) & (pk_business >= 0) & (self.business != pk_business)
+        prev_status = np.roll(self.status, 1)
+        after_known = np.flatnonzero(occupied & valid & (pk_status == OCC) & ~flag)
+        after_known = after_known[raw[after_known] != raw[pk[after_known]]]
+        after_prev = np.flatnonzero(occupied & same_prev & (self.status == prev_status))  # never row 0
+        after_prev = after_prev[raw[after_prev] != raw[after_prev - 1]]
+        key = _name_keys(
+            names, raw[after_known], raw[pk[after_known]], raw[after_prev], raw[after_prev - 1]
+        )
+        own, before = key[raw[after_known]], key[raw[pk[after_known]]]
+        other_business = np.zeros(n, dtype=bool)
+        other_business[after_known[(own >= 0) & (before >= 0) & (own != before)]] = True
         self.settlement = occupied & (flag | (valid & ((pk_status != OCC) | other_business)))
-        self.closure = valid & (pk_status == OCC) & np.isin(self.status, CLOSURE_CODES)
+        self.closure = valid & (pk_status == OCC) & _IS_CLOSURE[self.status]
 
         # vacancy spells: a run of vacant rows; it ends at the next non-vacant row
-        self.vacant = np.isin(self.status, VACANT_CODES)
-        prev_vacant = np.zeros(n, dtype=bool)
-        prev_vacant[1:] = self.vacant[:-1]
-        spell_first = self.vacant & ~(same_prev & prev_vacant)
-        first_idx = np.maximum.accumulate(np.where(spell_first, idx, -1)) if n else idx
-        self.spell_start = np.where(self.vacant, self.day[np.maximum(first_idx, 0)], -1)
+        self.vacant = _IS_VACANT[self.status]
+        spell_first = self.vacant.copy()
+        spell_first[1:] &= ~(same_prev[1:] & self.vacant[:-1])
+        first = _last(spell_first, idx)
+        np.maximum(first, 0, out=first)
+        self.spell_start = self.day[first]
+        self.spell_start[~self.vacant] = -1
 
         # runs of equal status (and business for occupied units): "since" of the current state
-        prev_status = np.roll(self.status, 1)
-        prev_business = np.roll(self.business, 1)
-        changed = ~same_prev | (self.status != prev_status) | (occupied & (self.business != prev_business))
-        run_idx = np.maximum.accumulate(np.where(changed, idx, -1)) if n else idx
-        self.since = self.day[np.maximum(run_idx, 0)] if n else self.day.copy()
+        changed = ~same_prev | (self.status != prev_status)
+        changed[after_prev[key[raw[after_prev]] != key[raw[after_prev - 1]]]] = True
+        run = _last(changed, idx)
+        np.maximum(run, 0, out=run)
+        self.since = self.day[run]
 
     def __len__(self) -> int:
         return len(self.unit)
@@ -246,3 +270,59 @@ class History:
     def current(self, day: int) -> np.ndarray:
         """Indices of the rows that give each unit's status on ``day``."""
         return np.flatnonzero((self.day <= day) & (self.next_day > day))
+
+
+def _positions(keys: pd.Series, values: pd.Series) -> np.ndarray:
+    """Position of each of ``values`` in ``keys`` (distinct), -1 where missing or not there.
+
+    Looks up each distinct value once (a million observations name a hundred thousand units).
+    """
+    codes, uniques = pd.factorize(values)
+    found = pd.Index(keys).get_indexer(uniques)
+    positions: np.ndarray = np.append(found, -1).astype(np.int64)[codes]  # code -1 (missing) -> -1
+    return positions
+
+
+def _status_codes(status: pd.Series) -> np.ndarray:
+    """:data:`STATUS_CODE` of each status; missing or unknown text -> ``UNKNOWN``, as ``int8``."""
+    codes, uniques = pd.factorize(status)
+    lookup = np.array([STATUS_CODE.get(u, UNKNOWN) for u in uniques] + [UNKNOWN], dtype=np.int8)
+    result: np.ndarray = lookup[codes]
+    return result
+
+
+def _history_order(unit: np.ndarray, day: np.ndarray, rec: np.ndarray, oid: np.ndarray) -> np.ndarray:
+    """The order by unit, day, ``recorded_at`` and ``obs_id`` (stable), as in :func:`effective_history`.
+
+    Unit and day go into one sort key when their ranges allow (one pass less of the sort).
+    """
+    if len(day):
+        low, high = int(day.min()), int(day.max())
+        span = high - low + 1
+        if low > np.iinfo(np.int64).min and (int(unit.max()) + 1) * span < 2**62:
+            order: np.ndarray = np.lexsort((oid, rec, unit * span + (day - low)))
+            return order
+    return np.lexsort((oid, rec, day, unit))
+
+
+def _name_keys(names: pd.Index, *needed: np.ndarray) -> np.ndarray:
+    """Codes of the :func:`~geo.text.name_key` of the business names in ``needed`` (codes into ``names``).
+
+    Returns one code per name, and -1 for a missing one as the last: ``key[raw]`` gives the key code
+    of rows with name codes ``raw`` (missing -1). Names not in ``needed`` are not folded (a
+    hundred thousand names cost a tenth of a second) and get -1, so compare only needed ones.
+    """
+    wanted = np.unique(np.concatenate(needed)) if needed else np.zeros(0, np.int64)
+    wanted = wanted[wanted >= 0]
+    key = np.full(len(names) + 1, -1, dtype=np.int64)
+    if len(wanted):
+        key[wanted] = pd.factorize(name_key(pd.Series(names[wanted])), use_na_sentinel=True)[0]
+    return key
+
+
+def _last(flags: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """For each row, the last row at or before it where ``flags`` holds (-1 where none); ``idx`` is arange."""
+    last: np.ndarray = np.where(flags, idx, -1)
+    if len(last):
+        np.maximum.accumulate(last, out=last)
+    return last

@@ -457,3 +457,31 @@ def compare(register: Register, *, before: date | str, after: date | str) -> gpd
     )
     out["change"] = change
     return out
+
+
+def public_rate(
+    frame: pd.DataFrame, *, min_units: int | None = None, column: str = "vacancy_rate"
+) -> pd.Series:
+    """The rates of ``frame`` that may be shown in public outputs: missing where a group is too small.
+
+    The one home of the rule for charts and tables of reports, presentations and the
+    app: the vacancy rate of a group (an Ortsteil at a period end, a street) with fewer than
+    ``min_units`` units is not shown, so that no single unit's status can be made out.
+
+    Parameters
+    ----------
+    frame
+        Rows of :func:`stats` or :func:`timeline` (``units`` and ``column``).
+    min_units
+        Smallest number of units whose rate is shown; default
+        :data:`geo.settings.public_min_units`. A group without units never has a rate.
+    column
+        The rate column (``vacancy_rate`` or ``vacancy_rate_area``).
+
+    Returns
+    -------
+    pandas.Series
+        ``frame[column]`` as float, NaN where ``units < min_units``.
+    """
+    min_units = settings.public_min_units if min_units is None else min_units
+    return frame[column].astype(float).where(frame["units"].astype(float) >= max(min_units, 1))

@@ -1,16 +1,19 @@
-"""The GeoPackage store: round trips, GDAL compatibility, atomic writes, schema versions."""
+"""The register stores: round trips, atomic writes, schema versions — on both backends (GeoPackage, PostGIS).
+
+Tests taking ``store`` run once per backend (``store_factory`` in ``tests/conftest.py``);
+``gpkg_store`` ones are about the GeoPackage file itself (GDAL, blobs, the file).
+"""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 
 import pandas as pd
 import pyogrio
 import pytest
 
 from geo.errors import SchemaVersionError, StoreError
-from geo.register.store import SCHEMA_VERSION, ChangeSet, GeoPackageStore, _gpkg, open_store
+from geo.register.store import SCHEMA_VERSION, ChangeSet, GeoPackageStore, _gpkg, _rows, open_store
 from tests.conftest import make_observations, make_units
 
 
@@ -18,9 +21,7 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "register.gpkg", create=True)
+def _fill(s):
     units = make_units(
         [
             {"unit_id": "A", "street": "Eisenbahnstraße", "housenumber": "66", "lon": 12.4038, "lat": 51.3455,
@@ -34,6 +35,16 @@ def store(tmp_path):
     )
     s.write(ChangeSet(new_units=units, observations=obs.drop(columns="obs_id")))
     return s
+
+
+@pytest.fixture
+def store(store_factory):
+    return _fill(store_factory())
+
+
+@pytest.fixture
+def gpkg_store(tmp_path):
+    return _fill(open_store(tmp_path / "register.gpkg", create=True))
 
 
 def test_round_trip(store):
@@ -50,7 +61,8 @@ def test_round_trip(store):
     assert obs["new_settlement"].dtype == bool
 
 
-def test_file_is_a_geopackage_gdal_reads(store):
+def test_file_is_a_geopackage_gdal_reads(gpkg_store):
+    store = gpkg_store
     layers = {name for name, _ in pyogrio.list_layers(store.path)}
     assert {"units", "observations", "boundaries", "imports"} <= layers
     units = pyogrio.read_dataframe(store.path, layer="units")
@@ -61,17 +73,17 @@ def test_file_is_a_geopackage_gdal_reads(store):
     assert list(obs["status"]) == ["occupied", "vacant", "unknown"]
 
 
-def test_observations_are_append_only(store):
-    con = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        con.execute("UPDATE observations SET status = 'occupied' WHERE obs_id = 2")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        con.execute("DELETE FROM observations")
-    con.close()
+def test_observations_are_append_only(store, store_factory):
+    before = store_factory.state(store)
+    with pytest.raises(store_factory.errors, match="append-only"):
+        store_factory.sql(store, "UPDATE observations SET status = 'occupied' WHERE obs_id = 2")
+    with pytest.raises(store_factory.errors, match="append-only"):
+        store_factory.sql(store, "DELETE FROM observations")
+    assert store_factory.state(store) == before
 
 
-def test_failed_write_leaves_file_unchanged(store):
-    before = digest(store.path)
+def test_failed_write_leaves_file_unchanged(store, store_factory):
+    before = store_factory.state(store)
     units = make_units([{"unit_id": "C", "lon": 12.41, "lat": 51.35}])
     # the last observation has a status the schema refuses
     obs = make_observations(
@@ -79,11 +91,30 @@ def test_failed_write_leaves_file_unchanged(store):
     ).drop(columns="obs_id")
     with pytest.raises(StoreError, match="nichts geändert"):
         store.write(ChangeSet(new_units=units, observations=obs))
-    assert digest(store.path) == before
+    assert store_factory.state(store) == before
     assert len(store.read().units) == 2
 
 
-def test_interrupted_write_leaves_file_unchanged(store, monkeypatch):
+def test_interrupted_write_leaves_the_store_unchanged(store, store_factory, monkeypatch):
+    before = store_factory.state(store)
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C after the units and observations were written in the transaction
+
+    monkeypatch.setattr(_rows, "new_visits", boom)
+    visit = pd.DataFrame([{"unit_id": "C", "visited_on": pd.Timestamp("2022-01-01"), "outcome": "nobody_there"}])
+    with pytest.raises(KeyboardInterrupt):
+        store.write(ChangeSet(
+            new_units=make_units([{"unit_id": "C"}]),
+            observations=make_observations([("C", "2022-01-01", "vacant")]).drop(columns="obs_id"),
+            visits=visit,
+        ))
+    assert store_factory.state(store) == before
+    assert store.version() == 1
+
+
+def test_interrupted_write_leaves_file_unchanged(gpkg_store, monkeypatch):
+    store = gpkg_store
     before = digest(store.path)
 
     def boom(*args, **kwargs):
@@ -95,20 +126,17 @@ def test_interrupted_write_leaves_file_unchanged(store, monkeypatch):
     assert digest(store.path) == before
 
 
-def test_unknown_unit_in_observation_is_refused(store):
-    before = digest(store.path)
+def test_unknown_unit_in_observation_is_refused(store, store_factory):
+    before = store_factory.state(store)
     with pytest.raises(StoreError):
         store.write(ChangeSet(observations=make_observations([("ZZZ", "2022-01-01", "vacant")]).drop(columns="obs_id")))
-    assert digest(store.path) == before
+    assert store_factory.state(store) == before
 
 
-def test_schema_version_mismatch_is_refused(store):
-    con = sqlite3.connect(store.path)
-    con.execute("UPDATE qm_meta SET value = '99' WHERE key = 'schema_version'")
-    con.commit()
-    con.close()
+def test_schema_version_mismatch_is_refused(store, store_factory):
+    store_factory.sql(store, "UPDATE qm_meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(SchemaVersionError, match=f"Schema-Version 99.*Version {SCHEMA_VERSION}"):
-        open_store(store.path)
+        open_store(store.target)
 
 
 def test_other_files_are_refused_clearly(tmp_path):
@@ -128,9 +156,9 @@ def test_other_files_are_refused_clearly(tmp_path):
         open_store(other)
 
 
-def test_create_refuses_existing_file(store):
+def test_create_refuses_existing_file(gpkg_store):
     with pytest.raises(StoreError, match="existiert bereits"):
-        GeoPackageStore.create(store.path)
+        GeoPackageStore.create(gpkg_store.path)
 
 
 def test_geometry_blob_round_trip_with_envelope():
@@ -162,12 +190,12 @@ def test_visits_link_to_observations_written_in_the_same_change(store):
     assert store.read().visits["follow_up_done"].tolist() == [False, True]
 
 
-def test_visit_with_unknown_outcome_is_refused(store):
-    before = digest(store.path)
+def test_visit_with_unknown_outcome_is_refused(store, store_factory):
+    before = store_factory.state(store)
     bad = pd.DataFrame([{"unit_id": "A", "visited_on": pd.Timestamp("2022-05-01"), "outcome": "party"}])
     with pytest.raises(StoreError):
         store.write(ChangeSet(visits=bad))
-    assert digest(store.path) == before
+    assert store_factory.state(store) == before
 
 
 def test_read_only_some_units(store):
@@ -177,3 +205,19 @@ def test_read_only_some_units(store):
     assert list(part.observations["obs_id"]) == [1, 2]
     assert len(part.boundaries) == len(store.read().boundaries)
     assert store.read(unit_ids=[]).units.empty
+
+
+def test_figures_only_reads_what_the_figures_need(store):
+    from geo.register.stats import stats, timeline
+
+    full, lean = store.read(), store.read(figures_only=True)
+    for by in ("street", "quarter", None):
+        pd.testing.assert_frame_equal(stats(lean, at="2021-06-30", by=by), stats(full, at="2021-06-30", by=by))
+    pd.testing.assert_frame_equal(
+        timeline(lean, freq="year", start="2019-01-01", end="2021-12-31"),
+        timeline(full, freq="year", start="2019-01-01", end="2021-12-31"),
+    )
+    assert list(lean.units.columns) == list(full.units.columns)
+    assert lean.units["owner_name"].isna().all() and lean.units.geometry.isna().all()  # no personal data
+    assert lean.observations["business_name"].iloc[0] == 'Café & Bar "Zur <Ecke>"'
+    assert list(lean.observations["obs_id"]) == [1, 2, 3]

@@ -15,6 +15,9 @@ The GeoPackage holds these tables that open in QGIS as they are:
 ``visits`` (attributes, append-only)
     Visits of outreach walks; only ``follow_up_done`` may change.
 
+Besides, not as layers and never read with the register: ``accounts`` and the
+append-only ``audit`` trail of the app (:mod:`geo.register.store._access`).
+
 The history is append-only against every SQL path, not only this library's:
 triggers refuse ``UPDATE`` and ``DELETE`` of observations and an ``INSERT``
 that names an existing ``obs_id``/``visit_id`` (``INSERT OR REPLACE`` deletes
@@ -36,26 +39,25 @@ write lock first. A PostGIS backend implements the same
 
 from __future__ import annotations
 
-import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
 
 from geo import settings
 from geo._files import atomic_output
-from geo.errors import StoreConflict, StoreError
+from geo.errors import StoreError
 from geo.register.history import Register
-from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS, VISIT_COLUMNS
-from geo.register.store import _gpkg
+from geo.register.model import LOCATION_CHECK_COLUMNS, UNIT_COLUMNS, VISIT_COLUMNS
+from geo.register.store import _gpkg, _rows
+from geo.register.store._access import GpkgAccess, copy_sqlite
 from geo.register.store._schema import (
     RESERVED_META,
-    SCHEMA,
     SCHEMA_VERSION,
     WRITER_KEY,
     migrate,
@@ -64,8 +66,6 @@ from geo.register.store._schema import (
     set_change_counter,
 )
 from geo.register.store._sqlite import (
-    date_text,
-    datetime_text,
     insert_ids,
     now_iso,
     records,
@@ -73,26 +73,34 @@ from geo.register.store._sqlite import (
     store_error,
 )
 from geo.register.store.base import (
+    FIGURE_OBSERVATION_COLUMNS,
+    FIGURE_UNIT_COLUMNS,
     ChangeSet,
     WriteResult,
+    conflict_error,
     demo_import_refusal,
+    figure_observations,
     normalise_observations,
     normalise_visits,
+    not_empty_refusal,
 )
 
-_UNIT_ATTRS = [c for c in UNIT_COLUMNS]
-_OBS_INSERT = [c for c in OBSERVATION_COLUMNS if c != "obs_id"]
+_UNIT_ATTRS = _rows.UNIT_ATTRS
+_OBS_INSERT = _rows.OBS_INSERT
 
 
-class GeoPackageStore:
+class GeoPackageStore(GpkgAccess):
     """The register in one GeoPackage file.
 
-    Use :func:`geo.register.store.open_store` to open or create one.
+    Use :func:`geo.register.store.open_store` to open or create one. Also keeps the app's
+    accounts and the audit trail (:class:`~geo.access.accounts.AccessStore`,
+    :class:`~geo.register.store._access.GpkgAccess`).
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
         self.location = str(path)
+        self.target = str(path)
 
     # -- connection ------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -218,9 +226,7 @@ class GeoPackageStore:
         try:
             # a fresh temp file renamed into place: no transaction needed
             _gpkg.init_core(con)
-            con.executescript(SCHEMA)
-            migrate(con, 1)
-            con.execute("UPDATE qm_migrations SET applied_at = ? WHERE version = 1", (now_iso(),))
+            migrate(con, 0)
             _gpkg.register_table(
                 con, "units", description="Gewerbeeinheiten", geometry_column="geom",
                 geometry_type="POINT",
@@ -239,7 +245,7 @@ class GeoPackageStore:
             con.close()
 
     # -- reading -----------------------------------------------------------------
-    def read(self, *, unit_ids: Sequence[str] | None = None) -> Register:
+    def read(self, *, unit_ids: Sequence[str] | None = None, figures_only: bool = False) -> Register:
         """Read units, observations, visits and boundaries into a :class:`Register`.
 
         Parameters
@@ -247,6 +253,9 @@ class GeoPackageStore:
         unit_ids
             Read only these units with their observations and visits (an edit of
             one unit need not read a million observations).
+        figures_only
+            Only the columns the figures need (:data:`~geo.register.store.base.FIGURE_UNIT_COLUMNS`,
+            :data:`~geo.register.store.base.FIGURE_OBSERVATION_COLUMNS`); the others stay empty.
         """
         where = None
         if unit_ids is not None:
@@ -258,8 +267,8 @@ class GeoPackageStore:
             # so units, observations and boundaries are one consistent state
             con.execute("BEGIN")
             meta = dict(con.execute("SELECT key, value FROM qm_meta").fetchall())
-            observations = self._read_observations(where)
-            units = self._read_units(where)
+            observations = self._read_observations(where, figures_only=figures_only)
+            units = self._read_units(where, figures_only=figures_only)
             boundaries = self._read_boundaries(con)
             visits = self._read_visits(con, where)
             con.execute("COMMIT")
@@ -273,21 +282,58 @@ class GeoPackageStore:
             units=units, observations=observations, boundaries=boundaries, meta=meta, visits=visits
         )
 
+    def imports(self) -> pd.DataFrame:
+        """The ``imports`` table: one row per import with its report (JSON text), by id."""
+        con = self._connect()
+        try:
+            rows = con.execute(f"SELECT import_id, {', '.join(_rows.IMPORT_COLUMNS)} FROM imports ORDER BY import_id")
+            return pd.DataFrame.from_records(rows.fetchall(), columns=["import_id", *_rows.IMPORT_COLUMNS])
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, writing=False) from exc
+        finally:
+            con.close()
+
+    def location_checks(self) -> pd.DataFrame:
+        """The location checks, oldest first (none in a store older than schema version 5 opened read-only)."""
+        con = self._connect()
+        try:
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'location_checks'").fetchone() is None:
+                return _rows.location_check_frame([])
+            cols = ", ".join(LOCATION_CHECK_COLUMNS)
+            return _rows.location_check_frame(
+                con.execute(f"SELECT {cols} FROM location_checks ORDER BY check_id").fetchall()
+            )
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc, writing=False) from exc
+        finally:
+            con.close()
+
     # Units and observations are read through GDAL's Arrow reader: about eight times
     # faster than sqlite3 row tuples for a million observations.
-    def _read_units(self, where: str | None = None) -> gpd.GeoDataFrame:
+    def _read_units(self, where: str | None = None, *, figures_only: bool = False) -> gpd.GeoDataFrame:
+        columns = FIGURE_UNIT_COLUMNS if figures_only else UNIT_COLUMNS
         frame = pyogrio.read_dataframe(
-            self.path, layer="units", columns=list(UNIT_COLUMNS), where=where, use_arrow=True
+            self.path, layer="units", columns=list(columns), where=where, use_arrow=True,
+            read_geometry=not figures_only,
         )
-        frame = frame.reindex(columns=[*UNIT_COLUMNS, "geometry"])
+        geometry = frame["geometry"] if not figures_only else gpd.GeoSeries([None] * len(frame), index=frame.index)
+        frame = frame.reindex(columns=list(UNIT_COLUMNS))
         frame["floor_area_m2"] = pd.to_numeric(frame["floor_area_m2"]).astype("float64")
         created = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
         frame["created_at"] = created.dt.tz_localize(None)
-        return gpd.GeoDataFrame(frame, geometry="geometry", crs=settings.storage_crs)
+        return gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs=settings.storage_crs)
 
-    def _read_observations(self, where: str | None = None) -> pd.DataFrame:
+    def _read_observations(self, where: str | None = None, *, figures_only: bool = False) -> pd.DataFrame:
+        if figures_only:  # GDAL's Arrow table as it comes: no conversions of a million-row frame
+            columns = [c for c in FIGURE_OBSERVATION_COLUMNS if c != "obs_id"]
+            _, table = pyogrio.read_arrow(
+                self.path, layer="observations", columns=columns, read_geometry=False, return_fids=True,
+                where=where, datetime_as_string=True,
+            )
+            names = [c if c in columns else "obs_id" for c in table.column_names]  # the fid column
+            return figure_observations(table.rename_columns(names))
         frame = pyogrio.read_dataframe(
-            self.path, layer="observations", read_geometry=False, fid_as_index=True, where=where, use_arrow=True
+            self.path, layer="observations", read_geometry=False, fid_as_index=True, where=where, use_arrow=True,
         )
         frame = frame.rename_axis("obs_id").reset_index().sort_values("obs_id", ignore_index=True)
         return normalise_observations(frame)
@@ -371,17 +417,13 @@ class GeoPackageStore:
             migrate(con, schema)
         version = read_change_counter(con, self.path)
         if expected_version is not None and version != expected_version:
-            raise StoreConflict(
-                f"Das Register wurde inzwischen geändert (Version {version}, erwartet {expected_version}), "
-                "z. B. in einer anderen Sitzung; nichts wurde geschrieben. Den aktuellen Stand von "
-                f"{self.path} neu laden, prüfen und die Änderung erneut erfassen.",
-                version=version,
-                expected=expected_version,
-            )
+            raise conflict_error(self.location, version=version, expected=expected_version)
         if changes.import_record is not None:
             demo = con.execute("SELECT value FROM qm_meta WHERE key = 'demo'").fetchone()
             if demo is not None and demo[0] == "true":
                 raise StoreError(demo_import_refusal(self.path))
+        if changes.keep_ids and con.execute("SELECT EXISTS (SELECT 1 FROM units)").fetchone()[0]:
+            raise StoreError(not_empty_refusal(self.location))
         return version
 
     def _apply(self, con: sqlite3.Connection, changes: ChangeSet, result: WriteResult) -> None:
@@ -393,19 +435,22 @@ class GeoPackageStore:
                 [(k, v) for k, v in changes.meta.items() if k not in RESERVED_META],
             )
         if changes.import_record is not None:
-            rec = changes.import_record
+            row = _rows.import_row(
+                changes.import_record,
+                units_added=0 if changes.new_units is None else len(changes.new_units),
+                observations_added=0 if changes.observations is None else len(changes.observations),
+            )
             cur = con.execute(
-                "INSERT INTO imports (file_name, imported_at, mode, rows_read, units_added,"
-                " observations_added, report) VALUES (?,?,?,?,?,?,?)",
-                (
-                    rec["file_name"], now_iso(), rec.get("mode"), rec.get("rows_read"),
-                    0 if changes.new_units is None else len(changes.new_units),
-                    0 if changes.observations is None else len(changes.observations),
-                    json.dumps(rec.get("report"), ensure_ascii=False, default=str),
-                ),
+                f"INSERT INTO imports ({', '.join(_rows.IMPORT_COLUMNS)}) VALUES (?,?,?,?,?,?,?)", row
             )
             import_id = cur.lastrowid
             result.import_id = import_id
+        if changes.keep_ids and changes.imports is not None and len(changes.imports):
+            cols = ["import_id", *_rows.IMPORT_COLUMNS]
+            con.executemany(
+                f"INSERT INTO imports ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                records(_rows.kept_imports(changes.imports), cols),
+            )
 
         if changes.boundaries is not None:
             b = changes.boundaries.to_crs(settings.storage_crs)
@@ -423,11 +468,7 @@ class GeoPackageStore:
             _gpkg.touch_table(con, "boundaries", b.total_bounds if len(b) else None)
 
         if changes.new_units is not None and len(changes.new_units):
-            u = changes.new_units.to_crs(settings.storage_crs).copy()
-            if "created_at" not in u or u["created_at"].isna().any():
-                now = pd.Timestamp(now_iso()[:-1])
-                u["created_at"] = u.get("created_at", pd.Series(pd.NaT, index=u.index)).fillna(now)
-            u["created_at"] = datetime_text(u["created_at"], column="created_at")
+            u = _rows.new_units(changes.new_units)
             blobs = _gpkg.encode(u.geometry)
             placeholders = ",".join("?" * (len(_UNIT_ATTRS) + 1))
             con.executemany(
@@ -462,38 +503,18 @@ class GeoPackageStore:
             result.units_updated = max(result.units_updated, len(changes.area_assignments))
 
         if changes.observations is not None and len(changes.observations):
-            o = changes.observations.copy()
-            o["observed_on"] = date_text(o["observed_on"], column="observed_on")
-            if "recorded_at" not in o:
-                o["recorded_at"] = pd.NaT
-            o["recorded_at"] = datetime_text(o["recorded_at"], column="recorded_at").fillna(now_iso())
-            o["new_settlement"] = o.get("new_settlement", False)
-            o["new_settlement"] = o["new_settlement"].fillna(False).astype(bool).astype(int)
-            if import_id is not None:
-                o["import_id"] = import_id
-            placeholders = ",".join("?" * len(_OBS_INSERT))
+            o = _rows.new_observations(changes.observations, import_id=import_id)
+            cols = ["obs_id", *_OBS_INSERT] if changes.keep_ids else _OBS_INSERT
             result.obs_ids = insert_ids(
                 con, "observations", "obs_id",
-                f"INSERT INTO observations ({', '.join(_OBS_INSERT)}) VALUES ({placeholders})",
-                records(o, _OBS_INSERT),
+                f"INSERT INTO observations ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                records(o, cols),
             )
             result.observations_added = len(o)
 
         if changes.visits is not None and len(changes.visits):
-            v = changes.visits.copy()
-            if "obs_index" in v.columns:
-                linked = v["obs_index"].notna()
-                ids = np.asarray(result.obs_ids, dtype=object)
-                v.loc[linked, "obs_id"] = ids[v.loc[linked, "obs_index"].astype(int).to_numpy()]
-            v["visited_on"] = date_text(v["visited_on"], column="visited_on")
-            if "follow_up_on" in v.columns:
-                v["follow_up_on"] = date_text(v["follow_up_on"], column="follow_up_on")
-            if "recorded_at" not in v:
-                v["recorded_at"] = pd.NaT
-            v["recorded_at"] = datetime_text(v["recorded_at"], column="recorded_at").fillna(now_iso())
-            v["follow_up_done"] = v.get("follow_up_done", False)
-            v["follow_up_done"] = v["follow_up_done"].fillna(False).astype(bool).astype(int)
-            cols = [c for c in VISIT_COLUMNS if c != "visit_id"]
+            v = _rows.new_visits(changes.visits, result.obs_ids)
+            cols = ["visit_id", *_rows.VISIT_INSERT] if changes.keep_ids else _rows.VISIT_INSERT
             result.visit_ids = insert_ids(
                 con, "visits", "visit_id",
                 f"INSERT INTO visits ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
@@ -501,11 +522,22 @@ class GeoPackageStore:
             )
             _gpkg.touch_table(con, "visits")
 
+        if changes.location_checks is not None and len(changes.location_checks):
+            c = _rows.new_location_checks(changes.location_checks)
+            cols = ["check_id", *_rows.CHECK_INSERT] if changes.keep_ids else _rows.CHECK_INSERT
+            con.executemany(
+                f"INSERT INTO location_checks ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                records(c, cols),
+            )
+            _gpkg.touch_table(con, "location_checks")
+
         if changes.follow_ups_done:
             con.executemany(
                 "UPDATE visits SET follow_up_done = 1 WHERE visit_id = ?",
                 [(int(i),) for i in changes.follow_ups_done],
             )
+        if changes.keep_ids:  # a copy: accounts and audit trail too
+            copy_sqlite(con, changes.accounts or [], changes.audit)
 
         if result.units_added or result.units_updated:
             _gpkg.touch_table(con, "units", self._unit_bounds(con))

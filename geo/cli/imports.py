@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
+from geo.cli._common import Subparsers, add_store_arg, audit, command, parse_date_arg
+from geo.cli.geocode import add_geocode_args, geocoder_from_args
 from geo.errors import ImportRejected
 
 
@@ -47,6 +48,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--report", type=Path, default=None, metavar="DATEI", help="Prüfbericht als CSV/JSON/TXT schreiben"
     )
+    add_geocode_args(p)
     return p
 
 
@@ -57,20 +59,36 @@ def run_cli(args: argparse.Namespace) -> int:
     ``args.store`` is named by ``--store`` or ``QM_STORE`` (see
     :func:`geo.cli._common.resolve_store`); it is created when missing.
 
+    An accepted import is recorded in the register's audit trail (file name and counts).
+
     Returns
     -------
     int
         0 on success, 2 when the import was rejected or the input is bad (the store unchanged).
     """
+    from geo.access.accounts import AuditAction
     from geo.register.io import import_file
+    from geo.register.store import open_store
 
     try:
-        report = import_file(args.file, store=args.store, as_of=args.as_of, on_error=args.on_error)
+        report = import_file(
+            args.file,
+            store=args.store,
+            as_of=args.as_of,
+            on_error=args.on_error,
+            geocoder=geocoder_from_args(args),
+        )
     except ImportRejected as exc:
         _write_report(exc.report, args.report)
         sys.stderr.write(exc.report.to_text() + "\n")
         sys.stderr.write(str(exc) + "\n")
         return 2
+    audit(
+        open_store(args.store), AuditAction.IMPORT,
+        f"{args.file.name}: {report.rows_read} Zeilen gelesen, {report.units_added} Einheiten neu, "
+        f"{report.units_updated} geändert, {report.observations_added} Beobachtungen, "
+        f"{report.rows_rejected} Zeilen abgewiesen",
+    )
     _write_report(report, args.report)
     print(report.to_text())
     return 0

@@ -9,7 +9,8 @@ testable on its own):
    that must not be stored, copied rows;
 4. :func:`.parse.parse_rows` -- typed fields (:class:`.parse.ParsedRows`);
 5. :func:`.match.stored_register`, :func:`.match.match_units` -- which unit each
-   row describes (:class:`.match.MatchedRows`);
+   row describes (:class:`.match.MatchedRows`); :func:`.geocode.geocode_rows` -- new
+   units without coordinates placed by their address, when a geocoder is given;
 6. :func:`.validate.check_locations`, :func:`.validate.check_same_day`,
    :func:`.validate.check_missing_coordinates` -- rows that contradict each
    other or the store;
@@ -22,9 +23,10 @@ A row with an error is left out of every later stage.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -32,6 +34,7 @@ import pandas as pd
 from geo import settings
 from geo.errors import InputError
 from geo.register.imports.columns import map_columns
+from geo.register.imports.geocode import geocode_rows
 from geo.register.imports.match import match_units, stored_register
 from geo.register.imports.parse import parse_rows
 from geo.register.imports.plan import ImportPlan, plan_changes
@@ -46,6 +49,9 @@ from geo.register.imports.validate import (
     screen_texts,
 )
 
+if TYPE_CHECKING:
+    from geo.places.geocoding import Geocoder
+
 OnError = Literal["reject", "skip"]
 
 
@@ -59,6 +65,9 @@ def plan_import(
     today: date | None = None,
     source: str | None = None,
     recorded_by: str | None = None,
+    geocoder: Geocoder | None = None,
+    geocode_area: Any = None,
+    geocode_help: str | None = None,
 ) -> ImportPlan:
     """Read, validate and plan the import of a list of units.
 
@@ -86,6 +95,16 @@ def plan_import(
         file name.
     recorded_by
         Who imports (stored with every observation).
+    geocoder
+        Places new units that have an address but no coordinates
+        (:mod:`geo.places.geocoding`); None: such rows are rejected with a message saying how
+        to turn geocoding on. Units placed not exactly are listed in
+        :attr:`ImportReport.review`.
+    geocode_area
+        A polygon the geocoded points must lie in (default: Leipzig's extent only).
+    geocode_help
+        How to turn geocoding on, in the message of a row without coordinates (default: the
+        command line's options, :data:`geo.register.imports.validate.GEOCODE_HELP`).
 
     Returns
     -------
@@ -97,6 +116,8 @@ def plan_import(
     geo.errors.InputError
         If the file cannot be read or has no usable columns, or an option
         is invalid.
+    geo.places.geocoding.GeocodingUnavailable
+        The online geocoder cannot be reached.
     """
     if on_error not in ("reject", "skip"):
         raise InputError(
@@ -137,12 +158,17 @@ def plan_import(
     matched = match_units(parsed, stored, alive)
     issues += matched.issues
     alive &= error_free()
+    geocoded = geocode_rows(matched, mapped, alive, geocoder=geocoder, area=geocode_area)
+    matched = geocoded.matched
+    issues += geocoded.issues
+    alive &= error_free()
     issues += check_locations(matched, mapped, stored, alive)
     obs_dup, same_day_issues = check_same_day(matched, mapped, alive & error_free())
     issues += same_day_issues
     alive &= error_free()
     missing_issues, missing_file_issues = check_missing_coordinates(
-        matched, alive, coord_columns=parsed.coord_columns
+        matched, alive, coord_columns=parsed.coord_columns, geocoding=geocoder is not None,
+        geocode_help=geocode_help,
     )
     issues += missing_issues
     good = alive & error_free()
@@ -165,12 +191,24 @@ def plan_import(
         mode=on_error,
         rows_read=len(table.frame) + table.unread,
         issues=[*mapped.file_issues, *read_file_issues, *missing_file_issues, *rows],
-        notes=[*table.notes, *mapped.notes, *parsed.notes, *matched.notes, *changes.notes],
+        notes=[
+            *table.notes,
+            *mapped.notes,
+            *parsed.notes,
+            *matched.notes,
+            *geocoded.notes,
+            *getattr(geocoder, "notes", ()),
+            *changes.notes,
+        ],
         units_added=len(changes.new_units),
         units_updated=len(changes.unit_updates),
         observations_added=len(changes.observations),
         unchanged=changes.unchanged,
         rows_rejected=len({i.row for i in rows if i.severity == "error"}),
+        review=[
+            replace(item, unit_id=changes.new_unit_ids.get(code))
+            for item, code in zip(geocoded.review, geocoded.review_units, strict=True)
+        ],
     )
     plan = ImportPlan(
         report=report,
@@ -191,4 +229,5 @@ def plan_import(
         plan.new_units = plan.new_units.iloc[0:0]
         plan.unit_updates = plan.unit_updates.iloc[0:0]
         plan.observations = plan.observations.iloc[0:0]
+        report.review = [replace(item, unit_id=None) for item in report.review]
     return plan

@@ -10,7 +10,7 @@ row on the day of a stored observation that says something else corrects it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import geopandas as gpd
@@ -77,6 +77,8 @@ class PlannedChanges:
         Rows that repeat the unit's known state and add no observation.
     notes
         German notes on the defaults taken (dates, statuses) and the kind of list.
+    new_unit_ids
+        The id of each new unit by its unit code (``ucode`` of the matched rows).
     """
 
     new_units: gpd.GeoDataFrame
@@ -84,6 +86,7 @@ class PlannedChanges:
     observations: pd.DataFrame
     unchanged: int
     notes: tuple[str, ...]
+    new_unit_ids: pd.Series = field(default_factory=lambda: pd.Series(dtype="str"))
 
 
 def plan_changes(
@@ -144,13 +147,15 @@ def plan_changes(
         observations=observations,
         unchanged=unchanged,
         notes=tuple(notes),
+        new_unit_ids=id_map,
     )
 
 
 def _new_units(g: pd.DataFrame, *, taken: set[str]) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """The new units of the rows ``g`` (numbered ``QM-…`` where the file has no number), and ucode -> unit_id."""
     gn = g[g["is_new"]]
-    attrs = [*UNIT_ATTRIBUTES, "lon", "lat"]
+    placed = [c for c in ("geocode_method", "geocode_quality") if c in gn.columns]
+    attrs = [*UNIT_ATTRIBUTES, "lon", "lat", *placed]
     per_unit = gn.groupby("ucode", sort=False)[attrs].last()
     first_row = gn.groupby("ucode", sort=False)["_row"].min()
     uid = gn.groupby("ucode", sort=False)["uid"].first()
@@ -167,6 +172,8 @@ def _new_units(g: pd.DataFrame, *, taken: set[str]) -> tuple[gpd.GeoDataFrame, p
         if col in UNIT_ATTRIBUTES:
             values = per_unit[col].to_numpy()
             frame[col] = pd.Series(values, dtype="float64" if col == "floor_area_m2" else "str")
+        elif col in placed:  # how a unit without coordinates was placed (geocoding)
+            frame[col] = pd.Series(per_unit[col].to_numpy(), dtype="str")
         else:
             frame[col] = pd.Series([None] * len(frame), dtype=object)
     geometry = gpd.points_from_xy(

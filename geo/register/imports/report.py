@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from geo.formats import is_missing
+from geo.formats import display_text, fmt_number, is_missing
 
 Severity = Literal["error", "warning"]
 
@@ -60,6 +60,74 @@ class FormulaIssue(RowIssue):
     """A spreadsheet formula without a stored result (a warning unless the field is needed)."""
 
 
+@dataclass(frozen=True)
+class ReviewItem:
+    """A new unit placed from its address, not exactly: to check on the map (the import's review list).
+
+    Attributes
+    ----------
+    row
+        First row of the unit in the file (as the user sees it).
+    rows
+        Every row of the unit.
+    address
+        The address asked (``Eisenbahnstraße 31a, 04315``).
+    unit_id
+        The new unit's id once the import is written (None when nothing is imported).
+    lon, lat
+        The point given (EPSG:4326).
+    method, quality
+        How it was found and how well (codes of :mod:`geo.places.geocoding`; German in
+        ``quality_label``).
+    matched
+        The address found in the address data or by Nominatim.
+    uncertainty_m
+        Radius in metres the point stands for (None when unknown).
+    reason
+        German explanation.
+    """
+
+    row: int
+    rows: tuple[int, ...]
+    address: str
+    unit_id: str | None
+    lon: float
+    lat: float
+    method: str
+    quality: str
+    quality_label: str
+    matched: str | None
+    uncertainty_m: float | None
+    reason: str | None
+
+    def to_text(self) -> str:
+        """One German line for the report."""
+        where = f" -> {self.matched}" if self.matched else ""
+        unit = f" (Einheit {self.unit_id})" if self.unit_id else ""
+        reach = f", bis {fmt_number(self.uncertainty_m)} m ungenau" if self.uncertainty_m else ""
+        why = f": {self.reason}" if self.reason else ""
+        return f"Zeile {self.row}{unit}, '{self.address}'{where} [{self.quality_label}{reach}]{why}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serialisable data."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+#: German column names of :meth:`ImportReport.review_frame`.
+REVIEW_COLUMNS: dict[str, str] = {
+    "row": "Zeile",
+    "unit_id": "Einheit",
+    "address": "Adresse",
+    "matched": "gefunden",
+    "quality_label": "Qualität",
+    "uncertainty_m": "Ungenauigkeit (m)",
+    "method": "Verfahren",
+    "lon": "lon",
+    "lat": "lat",
+    "reason": "Grund",
+}
+
+
 @dataclass
 class ImportReport:
     """What an import found and what it would do.
@@ -86,6 +154,9 @@ class ImportReport:
         Rows that repeat the unit's known state and add no observation.
     rows_rejected
         Rows with at least one error.
+    review
+        New units placed from their address but not exactly (geocoding): to check on the
+        map before relying on them (:meth:`review_frame`).
     """
 
     file: str
@@ -98,6 +169,7 @@ class ImportReport:
     observations_added: int = 0
     unchanged: int = 0
     rows_rejected: int = 0
+    review: list[ReviewItem] = field(default_factory=list)
 
     @property
     def errors(self) -> list[RowIssue]:
@@ -126,8 +198,9 @@ class ImportReport:
         frame = pd.DataFrame(
             {
                 "Zeile": pd.array([i.row for i in self.issues], dtype="Int64"),
-                "Spalte": pd.Series([i.column for i in self.issues], dtype=object),
-                "Wert": pd.Series([i.value for i in self.issues], dtype=object),
+                # a problem of the whole file has no column or value: empty, never "None"
+                "Spalte": pd.Series([display_text(i.column) for i in self.issues], dtype=object),
+                "Wert": pd.Series([display_text(i.value) for i in self.issues], dtype=object),
                 "Grund": pd.Series([i.reason for i in self.issues], dtype=object),
                 "Art": pd.Series(
                     ["Fehler" if i.severity == "error" else "Warnung" for i in self.issues],
@@ -136,6 +209,16 @@ class ImportReport:
             }
         )
         return frame
+
+    def review_frame(self) -> pd.DataFrame:
+        """The review list (:attr:`review`) as a table with German column names (:data:`REVIEW_COLUMNS`)."""
+        frame = pd.DataFrame(
+            {k: pd.Series([getattr(i, k) for i in self.review], dtype=object) for k in REVIEW_COLUMNS}
+        )
+        frame["row"] = pd.array([i.row for i in self.review], dtype="Int64")
+        for col in ("lon", "lat", "uncertainty_m"):
+            frame[col] = pd.to_numeric(frame[col]).astype("float64")
+        return frame.rename(columns=REVIEW_COLUMNS)
 
     def to_text(self) -> str:
         """The report as German text, one line per issue."""
@@ -157,6 +240,9 @@ class ImportReport:
         if warnings:
             lines.append(f"Warnungen ({len(warnings)}):")
             lines.extend(i.to_text() for i in warnings)
+        if self.review:
+            lines.append(f"Zu prüfen: {len(self.review)} aus der Adresse verortete Einheiten, nicht genau:")
+            lines.extend(i.to_text() for i in self.review)
         if not errors and not warnings:
             lines.append("Keine Fehler, keine Warnungen.")
         return "\n".join(lines)
@@ -184,6 +270,7 @@ class ImportReport:
                 }
                 for i in self.issues
             ],
+            "review": [i.to_dict() for i in self.review],
         }
 
 

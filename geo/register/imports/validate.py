@@ -327,9 +327,22 @@ def _coord_value(frame: pd.DataFrame, idx: int) -> str:
 
 
 def check_missing_coordinates(
-    matched: MatchedRows, alive: pd.Series, *, coord_columns: bool
+    matched: MatchedRows,
+    alive: pd.Series,
+    *,
+    coord_columns: bool,
+    geocoding: bool = False,
+    geocode_help: str | None = None,
 ) -> tuple[Issues, tuple[RowIssue, ...]]:
-    """New units without a location (addresses are not geocoded yet).
+    """New units without a location (no coordinates, and not placed by their address).
+
+    Parameters
+    ----------
+    geocoding
+        The import was given a geocoder (then such a row has no address either).
+    geocode_help
+        How to turn geocoding on, in the messages (default :data:`GEOCODE_HELP`, the command
+        line's options; the app names its own choice).
 
     Returns
     -------
@@ -348,23 +361,32 @@ def check_missing_coordinates(
     if not lacking.any():
         return Issues(), ()
     pos = np.flatnonzero(lacking.to_numpy())
-    issues = Issues().add(
-        pos,
-        column=None,
-        value=None,
-        reason=(
-            "keine Koordinaten; Geokodierung von Adressen ist noch nicht eingebaut — "
-            "bitte lon/lat oder x/y ergänzen (die Zeile passt zu keiner vorhandenen Einheit)"
-        ),
-    )
-    if not coord_columns and not (alive & w["match"].notna()).any():
+    help_text = geocode_help or GEOCODE_HELP
+    if geocoding:
+        reason = (
+            "keine Koordinaten und keine Straße, die sich verorten ließe (die Zeile passt zu keiner "
+            "vorhandenen Einheit) — bitte lon/lat oder x/y oder Straße und Hausnummer ergänzen"
+        )
+    else:
+        reason = (
+            f"keine Koordinaten (die Zeile passt zu keiner vorhandenen Einheit) — bitte lon/lat oder x/y "
+            f"ergänzen oder die Adresse verorten lassen ({help_text})"
+        )
+    issues = Issues().add(pos, column=None, value=None, reason=reason)
+    if not coord_columns and not geocoding and not (alive & w["match"].notna()).any():
         return issues, (
             file_issue(
                 "Die Datei hat keine Koordinatenspalten (lon/lat oder x/y), und keine Zeile "
                 "passt zu einer vorhandenen Einheit (über Nr. oder Adresse). Neue Einheiten "
                 "brauchen einen Ort: bitte Spalten lon/lat (Grad) oder x/y (EPSG:25833) "
-                "ergänzen. Geokodierung von Adressen ist "
-                "noch nicht eingebaut."
+                f"ergänzen oder die Adressen verorten lassen ({help_text})."
             ),
         )
     return issues, ()
+
+
+#: How to turn geocoding on (German, for messages).
+GEOCODE_HELP = (
+    "Geokodierung beim Import einschalten mit '--geocode offline --addresses DATEI' (OSM-Daten oder "
+    "Hauskoordinaten) oder '--geocode nominatim'"
+)

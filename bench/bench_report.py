@@ -28,7 +28,7 @@ from geo.outputs import (
     figures,  # noqa: E402
     report,  # noqa: E402
 )
-from geo.places.areas import approximate_boundaries  # noqa: E402
+from geo.places.areas import official_boundaries  # noqa: E402
 from geo.register.demo import make_demo_register  # noqa: E402
 from geo.register.store import ChangeSet, GeoPackageStore  # noqa: E402
 
@@ -69,7 +69,7 @@ def main() -> int:
             "write store",
             lambda: store.write(
                 ChangeSet(
-                    boundaries=approximate_boundaries(),
+                    boundaries=official_boundaries(),
                     new_units=units,
                     observations=observations.drop(columns=["obs_id"]),
                     meta={"demo": "true", "label": settings.demo_label},

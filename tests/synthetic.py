@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.places.areas import assign_areas, official_boundaries
 from geo.register.history import Register
 from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS, USE_CLASSES
 from geo.register.store import ChangeSet, GeoPackageStore
@@ -24,9 +24,9 @@ _BUSINESSES = ["Bäckerei Sonne", "Friseur Schnitt", "Späti Ost", "Blumen Rosa"
 
 
 def synthetic_units(n: int, *, seed: int = 7) -> gpd.GeoDataFrame:
-    """``n`` units at random points inside the approximate Ortsteil outlines."""
+    """``n`` units at random points inside the official Ortsteil boundaries."""
     rng = np.random.default_rng(seed)
-    bounds = approximate_boundaries()
+    bounds = official_boundaries()
     polys = bounds.geometry.to_numpy()
     points = []
     while len(points) < n:
@@ -95,7 +95,7 @@ def synthetic_observations(units: pd.DataFrame, *, seed: int = 7) -> pd.DataFram
 def synthetic_register(n: int = 200, *, seed: int = 7) -> Register:
     """A register of ``n`` fictional units with boundaries, marked as demo."""
     units = synthetic_units(n, seed=seed)
-    return Register(units, synthetic_observations(units, seed=seed), approximate_boundaries(), {"demo": "true"})
+    return Register(units, synthetic_observations(units, seed=seed), official_boundaries(), {"demo": "true"})
 
 
 def synthetic_store(path: Path, n: int = 200, *, seed: int = 7, demo: bool = True) -> Path:

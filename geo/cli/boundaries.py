@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import Subparsers, add_store_arg, command
+from geo.cli._common import Subparsers, add_store_arg, audit, command
 
 
 def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -50,6 +50,7 @@ def run_cli(args: argparse.Namespace) -> int:
     int
         0 on success, 2 on bad input (one German message on stderr; the register unchanged).
     """
+    from geo.access.accounts import AuditAction
     from geo.errors import InputError
     from geo.places.areas import boundaries_from_osm, load_boundaries
     from geo.register.io import replace_boundaries
@@ -64,6 +65,10 @@ def run_cli(args: argparse.Namespace) -> int:
         loaded = load_boundaries(args.file, name_column=args.name_column)
         boundaries, source = loaded.frame, args.file.name
     counts = replace_boundaries(store, boundaries)
+    audit(
+        store, AuditAction.BOUNDARIES,
+        f"{source}: {len(boundaries)} Ortsteile, {counts.assigned} Einheiten zugeordnet, {counts.changed} geändert",
+    )
     print(
         f"{len(boundaries)} Ortsteile aus {source} geladen; "
         f"{counts.assigned} Einheiten einem Ortsteil zugeordnet, {counts.unassigned} außerhalb, "

@@ -7,7 +7,6 @@ Writes the demo register (fictional) and, next to it, the demo walk network
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from geo import settings
 from geo.cli._common import Subparsers, command
@@ -28,7 +27,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     """
     p = subparsers.add_parser("demo", help="Demo-Register (fiktiv) und Demo-Wegenetz daneben erzeugen")
     p.add_argument(
-        "--store", type=Path, required=True, metavar="DATEI", help="Zieldatei (.gpkg), wird ersetzt"
+        "--store", type=settings.store_location, required=True, metavar="DATEI", help="Zieldatei (.gpkg), wird ersetzt"
     )
     p.add_argument("--seed", type=int, default=2015, metavar="ZAHL", help="Zufallsstartwert (reproduzierbar)")
     return p
@@ -47,6 +46,6 @@ def run_cli(args: argparse.Namespace) -> int:
     from geo.register.io import build_demo_store
 
     path = build_demo_store(args.store, seed=args.seed)
-    network = write_demo_walk_network(path.with_name(DEMO_WALK_NETWORK_NAME), seed=args.seed)
+    network = write_demo_walk_network(path.with_name(DEMO_WALK_NETWORK_NAME))
     print(f"Demo-Register ({settings.demo_label}) geschrieben: {path}; Demo-Wegenetz (fiktiv): {network}")
     return 0

@@ -22,7 +22,7 @@ from geo.dates import german_date, implausible_reason
 from geo.errors import InputError
 from geo.formats import fmt_date
 from geo.osm.matching import KINDS, _text, osm_unit_id
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.places.areas import assign_areas, official_boundaries
 from geo.register.model import OBSERVATION_COLUMNS, STATUS_LABELS, UNIT_COLUMNS
 from geo.register.store import ChangeSet, Store
 
@@ -262,7 +262,7 @@ def apply_to_register(
         boundaries = (
             register.boundaries
             if register.boundaries is not None and len(register.boundaries)
-            else approximate_boundaries()
+            else official_boundaries()
         )
         units = assign_areas(
             gpd.GeoDataFrame(units, geometry="geometry", crs=settings.storage_crs), boundaries

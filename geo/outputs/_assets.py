@@ -36,6 +36,7 @@ from branca.element import Element
 from folium.elements import JSCSSMixin
 
 from geo.errors import QuartiersmonitorError
+from geo.places.attribution import BOUNDARY_LICENCE_URL
 
 _E = TypeVar("_E", bound=Element)
 
@@ -53,13 +54,15 @@ DROPPED_ASSETS: frozenset[str] = frozenset(
     }
 )
 
-#: URL prefixes that may stay online: base-map tiles and the links in their attribution.
+#: URL prefixes that may stay online: base-map tiles and the links in the attribution line (followed only
+#: when clicked), among them the licence of the official Ortsteil boundaries.
 ONLINE_PREFIXES: tuple[str, ...] = (
     "https://tile.openstreetmap.org/",
     "https://www.openstreetmap.org/copyright",
     "https://{s}.basemaps.cartocdn.com/",
     "https://carto.com/attributions",
     "https://leafletjs.com",
+    BOUNDARY_LICENCE_URL,
 )
 
 _URL = re.compile(r"""https?://[^\s"'<>()\\]+""")

@@ -25,6 +25,7 @@ from pyproj import Transformer
 
 from geo import settings
 from geo.errors import InputError
+from geo.places.attribution import APPROX_SOURCE, OFFICIAL_SOURCE, boundary_credit
 
 #: CRS every static map is drawn in (ETRS89 / UTM 33N, metres).
 MAP_CRS: str = settings.metric_crs
@@ -32,11 +33,11 @@ MAP_CRS: str = settings.metric_crs
 #: Attribution of OpenStreetMap data (streets, buildings, tiles).
 OSM_CREDIT: str = "© OpenStreetMap-Mitwirkende, ODbL"
 
-#: Credit of the project's own approximate Ortsteil outlines.
-APPROX_BOUNDARY_CREDIT: str = "Quartiersmonitor, handgezeichnet, nicht amtlich"
+#: Credit of hand-drawn Ortsteil outlines flagged ``approximate`` (:data:`geo.places.attribution.APPROX_SOURCE`).
+APPROX_BOUNDARY_CREDIT: str = APPROX_SOURCE
 
-#: Credit of the official Ortsteil boundaries of the city.
-OFFICIAL_BOUNDARY_CREDIT: str = "Stadt Leipzig, Datenlizenz Deutschland – Namensnennung 2.0"
+#: Credit of the official Ortsteil boundaries of the city (:data:`geo.places.attribution.OFFICIAL_SOURCE`).
+OFFICIAL_BOUNDARY_CREDIT: str = OFFICIAL_SOURCE
 
 #: Note on maps drawn without tiles.
 NO_BASEMAP: str = "ohne Hintergrundkarte"
@@ -50,42 +51,11 @@ _FORMATS = ("png", "svg")
 # -- sources and credits -----------------------------------------------------------------
 
 
-def boundary_credit(boundaries: gpd.GeoDataFrame | None) -> str | None:
-    """Source and licence of Ortsteil boundaries, for attribution lines.
-
-    The project's own outlines (``approximate``) are credited as
-    :data:`APPROX_BOUNDARY_CREDIT`, OpenStreetMap outlines with
-    :data:`OSM_CREDIT`; other loaded boundaries are taken to be the city's
-    official layer (:data:`OFFICIAL_BOUNDARY_CREDIT`). None without boundaries.
-    """
-    if boundaries is None or not len(boundaries):
-        return None
-    approx = (
-        boundaries["approximate"].astype(bool)
-        if "approximate" in boundaries
-        else pd.Series(False, index=boundaries.index)
-    )
-    sources = (
-        boundaries["source"].astype("string").fillna("")
-        if "source" in boundaries
-        else pd.Series("", index=boundaries.index)
-    )
-    parts: list[str] = []
-    if approx.any():
-        parts.append(APPROX_BOUNDARY_CREDIT)
-    other = sources[~approx.to_numpy()]
-    if other.str.contains("OpenStreetMap", regex=False).any():
-        parts.append(f"OpenStreetMap, {OSM_CREDIT}")
-    if (~other.str.contains("OpenStreetMap", regex=False)).any():
-        parts.append(OFFICIAL_BOUNDARY_CREDIT)
-    return "; ".join(parts)
-
-
 def _credits(boundaries: gpd.GeoDataFrame | None, streets_drawn: bool, extra: Sequence[str]) -> list[str]:
     out = []
     credit = boundary_credit(boundaries)
     if credit:
-        out.append(f"Grenzen: {credit}")
+        out.append(f"Ortsteilgrenzen: {credit}")  # = BOUNDARY_ATTRIBUTION for the official ones
     if streets_drawn:
         out.append(f"Straßen: {OSM_CREDIT}")
     out.extend(extra)

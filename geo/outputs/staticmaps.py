@@ -61,13 +61,13 @@ from geo.outputs._cartography import (
     add_basemap,
     add_north_arrow,
     add_scale_bar,
-    boundary_credit,
     figure_bytes,
     save_figure,
     title_block,
 )
 from geo.outputs._mapframe import _base, _empty_note, _marker_scale, _to_map_crs
 from geo.outputs.segments import street_segments
+from geo.places.attribution import boundary_credit
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES, VACANT_STATUSES
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Reading a boundary file: the layer, its name column, its CRS, and clean polygons.
 
 Private to :mod:`geo.places.areas` (:func:`geo.places.areas.load_boundaries`,
-:func:`geo.places.areas.approximate_boundaries`). What was repaired or dropped is
+:func:`geo.places.areas.official_boundaries`). What was repaired or dropped is
 added to ``notes`` as German sentences for the user.
 """
 

@@ -4,10 +4,11 @@ A *quarter* (Quartier, e.g. "Leipziger Osten") is a configured set of
 Ortsteile (``data/quarters.toml``). Boundaries of the Ortsteile come from one
 of three sources:
 
-* :func:`approximate_boundaries` -- the project's own hand-drawn, coarse and
-  explicitly non-official outlines shipped in ``data/boundaries-approx.geojson``;
+* :func:`official_boundaries` -- the default: the official Ortsteil polygons of the
+  Stadt Leipzig for both quarters, shipped in ``data/ortsteile.geojson``
+  (:data:`BOUNDARY_ATTRIBUTION` names source and licence; shown with every map and report);
 * :func:`load_boundaries` -- any polygon file the user has (for example the
-  official Ortsteil layer of the Stadt Leipzig);
+  whole Ortsteil layer of the city, or a newer edition);
 * :func:`boundaries_from_osm` -- OpenStreetMap via the Nominatim geocoder (online).
 
 All of them give the same boundary table: ``name``, ``quarter``, ``source``,
@@ -47,22 +48,36 @@ from geo.places._boundary_files import (
     _read_layer,
     _to_storage_crs,
 )
+from geo.places.attribution import (
+    APPROX_SOURCE,
+    BOUNDARY_ATTRIBUTION,
+    BOUNDARY_LICENCE,
+    BOUNDARY_LICENCE_URL,
+    OFFICIAL_SOURCE,
+    boundary_credit,
+)
 from geo.text import place_key
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "APPROX_SOURCE",
+    "BOUNDARY_ATTRIBUTION",
     "BOUNDARY_COLUMNS",
+    "BOUNDARY_LICENCE",
+    "BOUNDARY_LICENCE_URL",
     "NAME_COLUMN_CANDIDATES",
-    "BoundaryLoad",
+    "OFFICIAL_SOURCE",
     "OSM_SOURCE",
+    "BoundaryLoad",
     "QuarterConfig",
-    "approximate_boundaries",
     "assign_areas",
     "boundaries_from_osm",
+    "boundary_credit",
     "get_quarter",
     "load_boundaries",
     "load_quarters",
+    "official_boundaries",
     "ortsteile_of",
     "quarter_names",
     "quarter_of",
@@ -99,6 +114,9 @@ class QuarterConfig:
         Longitude of the office (EPSG:4326).
     office_lat
         Latitude of the office (EPSG:4326).
+    office_configured
+        False when the office's address is not entered yet (``configured = false`` in its ``office``
+        table): its point is then only approximate, and walks start at their first stop instead.
     """
 
     name: str
@@ -108,6 +126,7 @@ class QuarterConfig:
     office_address: str
     office_lon: float
     office_lat: float
+    office_configured: bool = True
 
     def has_ortsteil(self, ortsteil: str) -> bool:
         """Whether an Ortsteil (in any tolerated spelling) belongs to this quarter."""
@@ -122,7 +141,8 @@ def load_quarters(path: str | Path | None = None) -> dict[str, QuarterConfig]:
     ----------
     path
         TOML file with one table ``[quarters."<Name>"]`` per quarter (keys
-        ``slug``, ``ortsteile``, ``office = {name, address, lon, lat}``).
+        ``slug``, ``ortsteile``, ``office = {name, address, lon, lat}``; ``configured = false`` in
+        ``office`` marks an office whose address is not entered yet, ``address`` may then be left out).
         Default :data:`geo.settings.quarters_config_path`.
 
     Returns
@@ -197,7 +217,11 @@ def _quarter_from_table(name: str, table: object, file_name: str) -> QuarterConf
         raise InputError(
             f"{where}: Tabelle „office“ (name, address, lon, lat) für das Quartiersbüro fehlt."
         )
-    missing = [key for key in ("name", "address", "lon", "lat") if key not in office]
+    configured = office.get("configured", True)
+    if not isinstance(configured, bool):
+        raise InputError(f"{where}: „office.configured“ muss true oder false sein, gefunden: {configured!r}.")
+    required = ("name", "address", "lon", "lat") if configured else ("name", "lon", "lat")
+    missing = [key for key in required if key not in office]
     if missing:
         raise InputError(f"{where}: im Eintrag „office“ fehlt {', '.join(missing)}.")
     lon, lat = office["lon"], office["lat"]
@@ -214,9 +238,10 @@ def _quarter_from_table(name: str, table: object, file_name: str) -> QuarterConf
         slug=slug,
         ortsteile=tuple(o.strip() for o in ortsteile),
         office_name=str(office["name"]),
-        office_address=str(office["address"]),
+        office_address=str(office.get("address", "")),
         office_lon=float(lon),
         office_lat=float(lat),
+        office_configured=configured,
     )
 
 
@@ -316,15 +341,13 @@ def _official_spelling(quarters: Mapping[str, QuarterConfig]) -> dict[str, str]:
 # -- boundaries ------------------------------------------------------------------
 
 
-def approximate_boundaries(
-    *, quarters: Mapping[str, QuarterConfig] | None = None
-) -> gpd.GeoDataFrame:
-    """The project's own approximate Ortsteil outlines.
+def official_boundaries(*, quarters: Mapping[str, QuarterConfig] | None = None) -> gpd.GeoDataFrame:
+    """The official Ortsteil boundaries of the Stadt Leipzig: the default boundaries.
 
-    They are hand-drawn and coarse (a few hundred metres off in places), made
-    for the demo and for a first look without any boundary file -- **not
-    official**. Use :func:`load_boundaries` with the official Ortsteil layer
-    for real figures.
+    Read from :data:`geo.settings.boundaries_path` (shipped: ``data/ortsteile.geojson``, the
+    polygons of the 12 Ortsteile of both quarters as the city publishes them, see
+    ``data/README.md``). Their licence asks for attribution: :data:`BOUNDARY_ATTRIBUTION`, which
+    :func:`boundary_credit` gives for them.
 
     Parameters
     ----------
@@ -334,25 +357,17 @@ def approximate_boundaries(
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`BOUNDARY_COLUMNS`, ``approximate`` True, EPSG:4326.
+        Columns :data:`BOUNDARY_COLUMNS` (``source`` :data:`OFFICIAL_SOURCE`, ``approximate``
+        False), one row per Ortsteil, EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or unreadable (see :func:`load_boundaries`).
     """
-    path = Path(settings.approx_boundaries_path)
-    quarters = load_quarters() if quarters is None else quarters
-    gdf = _read_layer(path)
-    missing = {"name", "source"} - set(gdf.columns)
-    if missing:  # pragma: no cover - guards the shipped file
-        raise InputError(f"{path.name}: Spalten {', '.join(sorted(missing))} fehlen.")
-    out = gpd.GeoDataFrame(
-        {
-            "name": gdf["name"].astype("str"),
-            "source": gdf["source"].astype("str"),
-            "approximate": np.ones(len(gdf), dtype=bool),
-        },
-        geometry=gdf.geometry.to_crs(settings.storage_crs).values,
-        crs=settings.storage_crs,
-    )
-    out = _assign_quarter(out, quarters)
-    return out[list(BOUNDARY_COLUMNS)]
+    frame = load_boundaries(Path(settings.boundaries_path), quarters=quarters).frame
+    frame["source"] = OFFICIAL_SOURCE
+    return frame
 
 
 @dataclass(frozen=True)
@@ -484,7 +499,7 @@ def boundaries_from_osm(*, quarters: Mapping[str, QuarterConfig] | None = None) 
             except OSError as exc:  # requests' network errors are OSErrors
                 raise InputError(
                     "OpenStreetMap ist nicht erreichbar (keine Internetverbindung?): "
-                    f"{exc}. Ohne Internet die mitgelieferten ungefähren Grenzen verwenden "
+                    f"{exc}. Ohne Internet die mitgelieferten amtlichen Grenzen verwenden "
                     "oder eine Grenzdatei laden."
                 ) from exc
             except ValueError as exc:  # osmnx: InsufficientResponseError, ResponseStatusCodeError

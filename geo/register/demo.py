@@ -9,10 +9,14 @@ staff initials, statuses. Wherever it is shown it must carry the label
 :data:`geo.settings.demo_label` ("Demo-Daten (fiktiv)").
 
 The street polylines (in :mod:`geo.register._demo_data`) were drawn by hand for
-this project (approximate, not traced from any data set); the histories are
-simulated in :mod:`geo.register._demo_history`. ``ortsteil`` and ``quarter`` of
-the units are never typed in: they come from :func:`geo.places.areas.assign_areas`
-against :func:`geo.places.areas.approximate_boundaries`.
+this project (approximate, not traced from any data set) and checked against the
+official Ortsteil polygons, so that every unit lies on its street (at most
+:data:`MAX_STREET_OFFSET_M` from its line, on the side of its house number) and in
+the Ortsteil the street really runs through; every Ortsteil of both quarters has
+units. The histories are simulated in :mod:`geo.register._demo_history`.
+``ortsteil`` and ``quarter`` of the units are never typed in: they come from
+:func:`geo.places.areas.assign_areas` against the official boundaries
+(:func:`geo.places.areas.official_boundaries`).
 
 The output is fully determined by the arguments; it does not depend on the
 current date. The fictional walking network along the same streets is
@@ -31,7 +35,7 @@ import shapely
 from pyproj import Transformer
 
 from geo import settings
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.places.areas import assign_areas, official_boundaries
 from geo.register._demo_data import (
     _FIRST_NAMES,
     _LAST_NAMES,
@@ -58,13 +62,23 @@ from geo.register._demo_history import (
 from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS
 from geo.text import column_key
 
-__all__ = ["DEMO_END", "DEMO_SEED", "HISTORY_START", "SOURCE_REPORT", "SOURCE_WALK", "make_demo_register"]
+__all__ = [
+    "DEMO_END",
+    "DEMO_SEED",
+    "HISTORY_START",
+    "MAX_STREET_OFFSET_M",
+    "SOURCE_REPORT",
+    "SOURCE_WALK",
+    "make_demo_register",
+]
 
 
 #: Default seed of the demo register.
 DEMO_SEED: int = 2015
 #: Default last day of the demo history.
 DEMO_END: date = date(2026, 10, 31)
+#: Farthest a demo unit lies from its street's line (metres): front buildings about 10 m, rear ones 14 m more.
+MAX_STREET_OFFSET_M: float = 26.0
 
 
 def make_demo_register(
@@ -83,14 +97,14 @@ def make_demo_register(
         Last possible observation date; histories start in 2015.
     n_units
         Number of units, spread over the commercial streets of both quarters
-        (about 60 % Leipziger Osten, 40 % Grünau).
+        (about 60 % Leipziger Osten, 40 % Grünau; every Ortsteil gets some of the default 360).
 
     Returns
     -------
     units : geopandas.GeoDataFrame
         Columns :data:`geo.register.model.UNIT_COLUMNS` and point ``geometry`` in EPSG:4326,
         ordered by ``unit_id``; ``ortsteil`` and ``quarter`` assigned from the
-        approximate boundaries.
+        official boundaries.
     observations : pandas.DataFrame
         Columns :data:`geo.register.model.OBSERVATION_COLUMNS`, ``obs_id`` 1..n in
         recording order; a few corrections supersede an observation of the
@@ -190,7 +204,7 @@ def _place(
     norm = math.hypot(dx, dy)
     left = (-dy / norm, dx / norm)
     side = 1.0 if hn % 2 == 1 else -1.0
-    offset = 11.0 + rng.uniform(-2, 2) + (22.0 if position == "rear_building" else 0.0)
+    offset = 10.0 + rng.uniform(-2, 2) + (14.0 if position == "rear_building" else 0.0)
     p = line.interpolate(dist)
     return p.x + side * offset * left[0], p.y + side * offset * left[1]
 
@@ -242,6 +256,8 @@ def _unit_frame(units: list[_Unit], observations: list[_Obs]) -> gpd.GeoDataFram
             "contact_phone": pd.array([u["contact_phone"] for u in units], dtype="str"),
             "contact_email": pd.array([u["contact_email"] for u in units], dtype="str"),
             "created_at": pd.Series(first_recorded, dtype="datetime64[s]"),
+            "geocode_method": pd.array([None] * n, dtype="str"),
+            "geocode_quality": pd.array([None] * n, dtype="str"),
         }
     )
     gdf = gpd.GeoDataFrame(
@@ -249,7 +265,7 @@ def _unit_frame(units: list[_Unit], observations: list[_Obs]) -> gpd.GeoDataFram
         geometry=gpd.points_from_xy([u["lon"] for u in units], [u["lat"] for u in units]),
         crs=settings.storage_crs,
     )
-    gdf = assign_areas(gdf, approximate_boundaries())
+    gdf = assign_areas(gdf, official_boundaries())
     return gdf[[*UNIT_COLUMNS, "geometry"]]
 
 

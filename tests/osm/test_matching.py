@@ -20,7 +20,7 @@ from geo.osm.classify import classify_tags
 from geo.osm.features import BUSINESS_COLUMNS
 from geo.osm.takeover import apply_to_register, to_observations, units_from_osm
 from geo.outputs import osm_maps
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.places.areas import assign_areas, official_boundaries
 from geo.register.model import OBSERVATION_COLUMNS, UNIT_COLUMNS
 from geo.register.stats import status_at
 from geo.register.store import ChangeSet, GeoPackageStore, open_store
@@ -348,8 +348,8 @@ def store_path(tmp_path, scene) -> Path:
     store = GeoPackageStore.create(path)
     store.write(
         ChangeSet(
-            boundaries=approximate_boundaries(),
-            new_units=assign_areas(register.units, approximate_boundaries()),
+            boundaries=official_boundaries(),
+            new_units=assign_areas(register.units, official_boundaries()),
             observations=register.observations.drop(columns="obs_id"),
         )
     )
@@ -391,7 +391,7 @@ def test_apply_writes_units_and_observations_in_one_transaction(scene, store_pat
     after = open_store(store_path).read()
     assert sorted(set(after.units["unit_id"]) - set(register.units["unit_id"])) == ["OSM-n11", "OSM-n3"]
     new_unit = after.units.loc[after.units["unit_id"] == "OSM-n3"].iloc[0]
-    outlines = approximate_boundaries()
+    outlines = official_boundaries()
     inside = outlines.loc[outlines.contains(gpd.points_from_xy(*[[v] for v in lonlat(405)])[0])]
     assert (new_unit["ortsteil"], new_unit["quarter"]) == (inside["name"].iloc[0], inside["quarter"].iloc[0])
     assert new_unit["quarter"] == "Leipziger Osten"
@@ -476,7 +476,7 @@ def test_map_has_one_layer_per_list_and_escapes_names(scene):
     register, features = scene
     features.loc[features["osm_id"] == 3, "name"] = "<script>alert('x')</script> Copy"
     result = matching.compare_with_osm(register, features, at="2025-07-01")
-    m = osm_maps.comparison_map(result, boundaries=approximate_boundaries())
+    m = osm_maps.comparison_map(result, boundaries=official_boundaries())
     assert osm_maps.layer_names(m) == [
         "In OpenStreetMap, aber nicht im Register (5)",
         "Im Register leer, in OpenStreetMap ein Betrieb (2)",

@@ -28,10 +28,11 @@ from geo.osm.files import (
     load_streets,
     load_walk_network,
 )
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.places.areas import assign_areas, official_boundaries
 from geo.register.model import USE_CLASSES
 from geo.register.store import ChangeSet, GeoPackageStore, open_store
 from tests.conftest import make_observations, make_units
+from tests.signin import signed_in
 
 pytest_plugins = ["tests.osm_stub"]  # fixtures osm_stub, osmnx_offline
 
@@ -314,7 +315,7 @@ def test_bad_files_are_refused_with_a_message(tmp_path):
 
 
 def test_area_polygon_from_boundaries():
-    boundaries = approximate_boundaries()
+    boundaries = official_boundaries()
     name, poly = osm.area_polygon(boundaries, ortsteil="Gruenau-Mitte")
     assert name == "Gruenau-Mitte" and poly.equals(
         boundaries.loc[boundaries["name"] == "Grünau-Mitte"].geometry.iloc[0]
@@ -366,8 +367,8 @@ def page_store(path: Path) -> Path:
     store = GeoPackageStore.create(path)
     store.write(
         ChangeSet(
-            boundaries=approximate_boundaries(),
-            new_units=assign_areas(units, approximate_boundaries()),
+            boundaries=official_boundaries(),
+            new_units=assign_areas(units, official_boundaries()),
             observations=obs.drop(columns="obs_id"),
         )
     )
@@ -377,6 +378,7 @@ def page_store(path: Path) -> Path:
 def page(store: Path) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "osm.py"), default_timeout=60)
     at.session_state["qm_store_path"] = str(store)
+    signed_in(at)
     at.query_params["ortsteil"] = "Neustadt-Neuschönefeld"
     return at
 

@@ -108,7 +108,7 @@ def test_status_map_offline(register: Register, osten: Register, offline: None) 
     joined = " ".join(shown)
     assert "Stand 31.12.2025" in joined
     assert settings.demo_label in joined
-    assert SM.APPROX_BOUNDARY_CREDIT in joined
+    assert f"Ortsteilgrenzen: {SM.OFFICIAL_BOUNDARY_CREDIT}" in joined  # the demo's official boundaries
     assert SM.NO_BASEMAP in joined
 
 

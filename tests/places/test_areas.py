@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 import zipfile
@@ -36,7 +35,7 @@ GRUENAU = {
     "Schönau",
 }
 
-# Places whose Ortsteil is well known (and lie well inside the approximate outlines).
+# Places whose Ortsteil is well known (and lie well inside the official boundaries).
 KNOWN_POINTS = [
     ("Torgauer Platz", 12.4146, 51.3459, "Volkmarsdorf", "Leipziger Osten"),
     ("Lukaskirche, Volkmarsdorfer Markt", 12.4105, 51.3480, "Volkmarsdorf", "Leipziger Osten"),
@@ -147,58 +146,22 @@ def test_quarter_lookups():
         areas.get_quarter("Connewitz")
 
 
-# -- approximate boundaries ------------------------------------------------------
+# -- default boundaries (the official ones: tests/places/test_official_boundaries.py) ---------
 
 
 @pytest.fixture(scope="module")
-def approx() -> gpd.GeoDataFrame:
-    return areas.approximate_boundaries()
-
-
-def test_approximate_boundaries_are_valid_polygons(approx):
-    assert list(approx.columns) == list(areas.BOUNDARY_COLUMNS)
-    assert approx.crs.equals("EPSG:4326")
-    assert len(approx) == 12
-    assert set(approx["name"]) == OSTEN | GRUENAU
-    assert approx.is_valid.all()
-    assert (approx.geom_type == "Polygon").all()
-    assert approx["approximate"].dtype == bool and approx["approximate"].all()
-    assert (approx["source"] == "Quartiersmonitor, handgezeichnet, nicht amtlich").all()
-    assert set(approx.loc[approx["name"].isin(OSTEN), "quarter"]) == {"Leipziger Osten"}
-    assert set(approx.loc[approx["name"].isin(GRUENAU), "quarter"]) == {"Grünau"}
-    lon_min, lat_min, lon_max, lat_max = settings.leipzig_bbox
-    x0, y0, x1, y1 = approx.total_bounds
-    assert lon_min < x0 and x1 < lon_max and lat_min < y0 and y1 < lat_max
-    vertices = approx.geometry.apply(lambda g: len(g.exterior.coords) - 1)
-    assert vertices.between(4, 40).all()
-
-
-def test_approximate_file_is_labelled():
-    raw = Path(settings.approx_boundaries_path).read_text(encoding="utf-8")
-    assert "nicht amtlich" in raw
-    assert '"approximate": true' in raw
-
-
-def test_approximate_boundaries_do_not_overlap_and_tile(approx):
-    metric = approx.to_crs(settings.metric_crs)
-    for quarter, group in metric.groupby("quarter"):
-        for a, b in itertools.combinations(group.itertuples(), 2):
-            overlap = a.geometry.intersection(b.geometry).area
-            assert overlap < 1.0, f"{a.name} and {b.name} overlap by {overlap:.1f} m²"
-        union = shapely.union_all(group.geometry.to_numpy())
-        # neighbours share their edges exactly: one polygon, no slivers or gaps inside
-        assert union.geom_type == "Polygon", quarter
-        assert len(union.interiors) == 0, quarter
+def shipped() -> gpd.GeoDataFrame:
+    return areas.official_boundaries()
 
 
 # -- assignment ------------------------------------------------------------------
 
 
-def test_assign_areas_known_points(approx):
+def test_assign_areas_known_points(shipped):
     coords = [(lon, lat) for _, lon, lat, *_ in KNOWN_POINTS]
     coords += [(lon, lat) for _, lon, lat in OUTSIDE_POINTS]
     units = _points(coords)
-    result = areas.assign_areas(units, approx)
+    result = areas.assign_areas(units, shipped)
     for i, (label, *_, ortsteil, quarter) in enumerate(KNOWN_POINTS):
         assert result["ortsteil"].iloc[i] == ortsteil, label
         assert result["quarter"].iloc[i] == quarter, label
@@ -207,7 +170,7 @@ def test_assign_areas_known_points(approx):
     assert "ortsteil" not in units.columns  # input untouched
 
 
-def test_assign_areas_keeps_order_and_index(approx):
+def test_assign_areas_keeps_order_and_index(shipped):
     rng = np.random.default_rng(1)
     coords = [(lon, lat) for _, lon, lat, *_ in KNOWN_POINTS] * 3 + [
         (lon, lat) for _, lon, lat in OUTSIDE_POINTS
@@ -216,7 +179,7 @@ def test_assign_areas_keeps_order_and_index(approx):
     index = pd.Index([f"u{k % 5}" for k in range(len(coords))])  # not unique on purpose
     units = _points([coords[k] for k in order], index=index)
     units["payload"] = np.arange(len(units))
-    result = areas.assign_areas(units, approx)
+    result = areas.assign_areas(units, shipped)
     assert result.index.equals(units.index)
     assert result["payload"].tolist() == units["payload"].tolist()
     assert result.geometry.equals(units.geometry)
@@ -247,23 +210,23 @@ def test_assign_areas_edges_and_overlaps_are_deterministic():
     pd.testing.assert_series_equal(first["ortsteil"], again["ortsteil"])
 
 
-def test_assign_areas_handles_missing_geometry_and_crs(approx):
+def test_assign_areas_handles_missing_geometry_and_crs(shipped):
     units = gpd.GeoDataFrame(
         {"unit_id": ["a", "b", "c"]},
         geometry=[shapely.Point(12.4146, 51.3459), None, shapely.Point()],
     )  # no CRS: taken as EPSG:4326
-    result = areas.assign_areas(units, approx)
+    result = areas.assign_areas(units, shipped)
     assert result["ortsteil"].tolist()[0] == "Volkmarsdorf"
     assert result["ortsteil"].iloc[1:].isna().all()
-    empty = areas.assign_areas(units.iloc[:0], approx)
+    empty = areas.assign_areas(units.iloc[:0], shipped)
     assert len(empty) == 0 and "ortsteil" in empty.columns
-    no_quarter = areas.assign_areas(units, approx.drop(columns="quarter"))
+    no_quarter = areas.assign_areas(units, shipped.drop(columns="quarter"))
     assert no_quarter["ortsteil"].iloc[0] == "Volkmarsdorf" and no_quarter["quarter"].isna().all()
     with pytest.raises(InputError, match="name"):
-        areas.assign_areas(units, approx.drop(columns="name"))
+        areas.assign_areas(units, shipped.drop(columns="name"))
 
 
-def test_assign_areas_is_fast_for_100000_points(approx):
+def test_assign_areas_is_fast_for_100000_points(shipped):
     rng = np.random.default_rng(7)
     n = 100_000
     units = gpd.GeoDataFrame(
@@ -271,7 +234,7 @@ def test_assign_areas_is_fast_for_100000_points(approx):
         crs="EPSG:4326",
     )
     start = time.perf_counter()
-    result = areas.assign_areas(units, approx)
+    result = areas.assign_areas(units, shipped)
     assert time.perf_counter() - start < 5.0
     assert result["quarter"].notna().sum() > 1000
 
@@ -324,17 +287,17 @@ def test_load_boundaries_name_column_errors(tmp_path):
         areas.load_boundaries(path, name_column="Ortsteilname")
 
 
-def test_load_boundaries_reprojects_from_25833(tmp_path, approx):
-    metric = approx.drop(columns=["quarter", "approximate"]).to_crs("EPSG:25833")
+def test_load_boundaries_reprojects_from_25833(tmp_path, shipped):
+    metric = shipped.drop(columns=["quarter", "approximate"]).to_crs("EPSG:25833")
     path = tmp_path / "ortsteile_utm.gpkg"
     metric.to_file(path)
     result = areas.load_boundaries(path)
     loaded = result.frame
     assert loaded.crs.equals("EPSG:4326")
     assert any("umprojiziert" in n for n in result.notes)
-    assert loaded["name"].tolist() == approx["name"].tolist()
-    assert loaded["quarter"].tolist() == approx["quarter"].tolist()
-    for got, want in zip(loaded.geometry, approx.geometry, strict=True):
+    assert loaded["name"].tolist() == shipped["name"].tolist()
+    assert loaded["quarter"].tolist() == shipped["quarter"].tolist()
+    for got, want in zip(loaded.geometry, shipped.geometry, strict=True):
         assert got.hausdorff_distance(want) < 1e-6
 
 
@@ -490,10 +453,11 @@ def test_official_file_agrees_on_known_points(official):
 
 
 @pytest.mark.shared_data
-def test_demo_units_lie_in_their_quarter_by_official_boundaries(official):
+def test_demo_units_lie_in_their_ortsteil_by_the_city_layer(official):
     from geo.register.demo import make_demo_register
 
     units, _ = make_demo_register()
     checked = areas.assign_areas(units, official)
-    share = (checked["quarter"] == units["quarter"]).mean()
-    assert share >= 0.9, f"only {share:.1%} of the demo units lie in their quarter"
+    # the demo is made in the official boundaries: every unit in its quarter and Ortsteil
+    assert (checked["quarter"] == units["quarter"]).all()
+    assert (checked["ortsteil"] == units["ortsteil"]).all()

@@ -77,17 +77,18 @@ def test_unit_dtypes_and_values(units):
     assert set(units["position"]) == {p.value for p in model.Position}
     assert (units["position"] == "ground_floor").mean() > 0.6
     assert set(units["use_class"]) <= set(model.USE_CLASSES)
-    assert units["postcode"].isin(["04315", "04317", "04318", "04207", "04209"]).all()
+    # 04347: Schönefelder Allee in Schönefeld-Abtnaundorf, a street of the demo since it uses the official boundaries
+    assert units["postcode"].isin(["04315", "04317", "04318", "04347", "04207", "04209"]).all()
     assert pd.api.types.is_datetime64_dtype(units["created_at"])
     assert units["created_at"].notna().all()
 
 
-def test_areas_come_from_the_approximate_boundaries(units):
+def test_areas_come_from_the_official_boundaries(units):
     assert units["ortsteil"].notna().all() and units["quarter"].notna().all()
     assert set(units["quarter"]) == {"Leipziger Osten", "Grünau"}
     counts = units["quarter"].value_counts()
     assert counts["Leipziger Osten"] > counts["Grünau"] > 0.25 * len(units)
-    recomputed = areas.assign_areas(units, areas.approximate_boundaries())
+    recomputed = areas.assign_areas(units, areas.official_boundaries())
     pd.testing.assert_series_equal(recomputed["ortsteil"], units["ortsteil"])
     pd.testing.assert_series_equal(recomputed["quarter"], units["quarter"])
     assert units.loc[units["street"] == "Eisenbahnstraße", "quarter"].eq("Leipziger Osten").all()

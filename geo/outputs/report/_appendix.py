@@ -23,6 +23,7 @@ from geo.outputs.report._pdf import (
     _table,
 )
 from geo.outputs.report.data import _building_rows, _Quarter, _quarter_areas
+from geo.places.attribution import BOUNDARY_ATTRIBUTION, BOUNDARY_LICENCE_URL, OFFICIAL_SOURCE
 
 
 def _buildings_section(ctx: _Context, s: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -237,6 +238,8 @@ def _methods_section(ctx: _Context, s: dict[str, ParagraphStyle]) -> list[Flowab
                 s["body"],
             )
         )
+    if OFFICIAL_SOURCE in credit:
+        story.append(_p(f"{BOUNDARY_ATTRIBUTION} ({BOUNDARY_LICENCE_URL}).", s["body"]))
     if ctx.buildings is not None:
         from geo.osm.buildings import CAVEAT
 

@@ -1,7 +1,9 @@
 """Begehung planen: stops by rules or picks, the shortest walking route, the sheet and files to take along.
 
 Thin page: selection (:mod:`geo.walks.stops`), planning and every file (:mod:`geo.walks.outreach`) come
-from the library; the walking network from :mod:`geo.walks.network`.
+from the library; the walking networks on offer from :mod:`geo.walks.quarter_network` (the quarter's
+saved real network first, the fictional demo network only on the demo register). Quarter, Ortsteil and
+street are the shared filters (:mod:`pages._filters`), so the area chosen on *Karte* carries over.
 The last plan stays in ``st.session_state[_session.WALK]`` for the page „Besuche erfassen“.
 """
 
@@ -9,32 +11,29 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import settings
+from geo.access.accounts import AuditAction
+from geo.access.roles import Right
 from geo.app.filters import Filters
+from geo.app.serverfiles import list_server_files, server_file
 from geo.app.units import unit_label
 from geo.errors import QuartiersmonitorError
 from geo.outputs import maps
-from geo.places.areas import load_quarters
+from geo.places.areas import get_quarter
 from geo.walks import outreach
-from geo.walks.network import (
-    DEMO_NETWORK_CREDIT,
-    graph_files,
-    load_graph_upload,
-    load_walk_graph,
-    network_credit,
-)
+from geo.walks.network import load_graph_upload, load_walk_graph, network_credit
+from geo.walks.quarter_network import fetch_quarter_network, network_options
 from geo.walks.stops import Rule, select_stops
-from pages import _router, _session, _ui
+from geo.walks.tour import FIRST_STOP_NOTE
+from pages import _auth, _filters, _router, _session, _ui
 
 _router.ensure(__file__)
-
-#: Session key of the last planned walk (an ``OutreachWalk``), shared with „Besuche erfassen“.
+_auth.require(Right.WALKS, title="Begehung planen")
 
 RULES = (
     ("vacant", "Leerstand länger als … Monate", True, 6),
@@ -42,21 +41,23 @@ RULES = (
     ("unvisited", "Nicht besucht seit … Monaten (oder nie)", False, 12),
 )
 NO_NETWORK = (
-    "Für die Route wird ein Wegenetz gebraucht: OpenStreetMap-Daten als .osm-Datei (z. B. mit osmium auf das "
-    "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx – bitte oben eine Datei angeben oder hochladen. "
-    "Die Auswahl der Stopps geht auch ohne."
+    "Für die Route wird ein Wegenetz gebraucht: das echte Straßennetz des Quartiers (Knopf oben oder "
+    "„python -m geo network --quarter NAME“), eine OpenStreetMap-Datei (.osm, z. B. mit osmium auf das "
+    "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx. Die Auswahl der Stopps geht auch ohne."
 )
-#: Fictional demo walking network (geo.register.demo_network.write_demo_walk_network), the default on the demo
+#: Fictional demo walking network (geo.register.demo_network.write_demo_walk_network), offered on the demo
 #: register only.
 DEMO_NETWORK = settings.data_dir / "demo-walk-network.osm"
+#: Endings of walking network files offered from the server data folder.
+GRAPH_SUFFIXES = (".osm", ".graphml")
 
 h = _ui.load()
 _ui.page_header(
     "Begehung planen", h,
-    caption="Stopps nach Regeln oder Auswahl wählen, den kürzesten Fußweg über das Wegenetz planen und "
+    caption="Stopps nach Regeln oder Auswahl wählen, den kürzesten Fußweg über das Straßennetz planen und "
     "Laufzettel, GPX und GeoPackage für QField mitnehmen.",
 )
-filters = st.session_state.get(_session.FILTERS) or Filters()
+filters = _filters.filter_widgets(h, ("quarter", "ortsteil", "street"), page=__file__)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Wegenetz wird geladen …")
@@ -69,47 +70,76 @@ def _graph_upload(data: bytes, name: str) -> Any:
     return load_graph_upload(data, name)
 
 
-def network() -> tuple[Any, str | None]:
-    """The walking network chosen by file path or upload, and its attribution; (None, None) without."""
-    st.subheader("Wegenetz")
-    found = [str(p) for p in graph_files() if h.demo or p != DEMO_NETWORK]
-    demo_net = h.demo and DEMO_NETWORK.is_file()
-    st.session_state.setdefault(_session.GRAPH_PATH, str(DEMO_NETWORK) if demo_net else found[0] if found else "")
+def _download_button(quarter: str) -> None:
+    """Offer to download the quarter's real network when none is saved."""
+    st.info(f"Für {quarter} ist noch kein echtes Straßennetz gespeichert.")
+    if st.button(f"Straßennetz {quarter} von OpenStreetMap laden", key="b_fetch_network"):
+        with st.spinner("Straßennetz wird von OpenStreetMap geladen …"):
+            try:
+                fetch_quarter_network(quarter, boundaries=h.register.boundaries)
+            except QuartiersmonitorError as exc:
+                _ui.show_error(exc)
+                return
+        st.session_state[_session.network_choice(quarter)] = f"quarter:{quarter}"
+        st.rerun()
+
+
+def _other_file() -> tuple[Any, str | None]:
+    """A walking network from the server data folder (by name) or uploaded; never a typed path."""
     left, right = st.columns(2)
-    path = left.text_input("Datei auf dem Server (.osm oder .graphml)", key=_session.GRAPH_PATH).strip()
-    if found:
-        left.caption("Vorhanden: " + ", ".join(Path(f).name for f in found))
+    names = list_server_files(suffixes=GRAPH_SUFFIXES)
+    chosen = left.selectbox("Datei aus dem Datenordner des Servers (.osm oder .graphml)", names, index=None,
+                            key=_session.GRAPH_FILE, placeholder="Datei wählen" if names else "keine Datei im Ordner")
     upload = right.file_uploader("… oder hochladen", type=["osm", "graphml", "xml"], key="b_graph_upload")
-    try:
-        if upload is not None:
-            data = upload.getvalue()
-            return _graph_upload(data, upload.name), network_credit(data, name=upload.name)
-        if path:
-            file = Path(path).expanduser()
-            if file == DEMO_NETWORK:
-                st.caption(f"{DEMO_NETWORK_CREDIT}: die Demo-Straßen und erfundene Verbindungswege, "
-                           "keine echten Kartendaten – Wege und Zeiten sind nur zur Vorführung.")
-            stamp = file.stat().st_mtime if file.is_file() else 0.0
-            return _graph_file(str(file), stamp), network_credit(file)
-    except QuartiersmonitorError as exc:
-        _ui.show_error(exc)
-        return None, None
-    st.info(NO_NETWORK)
+    if upload is not None:
+        data = upload.getvalue()
+        return _graph_upload(data, upload.name), network_credit(data, name=upload.name)
+    if chosen:
+        file = server_file(chosen, suffixes=GRAPH_SUFFIXES)
+        return _graph_file(str(file), file.stat().st_mtime), network_credit(file)
     return None, None
+
+
+def network() -> tuple[Any, str | None]:
+    """The walking network to plan on and its attribution; (None, None) without."""
+    st.subheader("Wegenetz")
+    options = network_options(quarter=filters.quarter, demo=h.demo, demo_path=DEMO_NETWORK)
+    if filters.quarter and not any(o.key == f"quarter:{filters.quarter}" for o in options):
+        _download_button(filters.quarter)
+    by_key = {o.key: o for o in options}
+    key = st.selectbox("Straßennetz", list(by_key), key=_session.network_choice(filters.quarter),
+                       format_func=lambda k: by_key[k].label)
+    chosen = by_key[key]
+    try:
+        if chosen.path is None:
+            graph, credit = _other_file()
+        else:
+            st.caption(f"Verwendet: {chosen.description}")
+            graph, credit = _graph_file(str(chosen.path), chosen.path.stat().st_mtime), chosen.credit
+    except (QuartiersmonitorError, OSError) as exc:
+        st.error(f"Wegenetz nicht lesbar: {exc}")
+        return None, None
+    if graph is None:
+        st.info(NO_NETWORK)
+    return graph, credit
+
+
+def start_caption(quarter: str | None) -> str:
+    if quarter is None:
+        return "Start: Büro des Quartiers der Stopps."
+    office = get_quarter(quarter)
+    if not office.office_configured:
+        return f"{FIRST_STOP_NOTE} ({quarter}; eintragen in data/quarters.toml)."
+    return f"Start: {office.office_name}, {office.office_address}"
 
 
 @st.fragment
 def planner(graph: Any, credit: str | None) -> None:
-    """Area, rules, picks and options; plans on click and keeps the walk in the session."""
+    """Rules, picks and options; plans on click and keeps the walk in the session."""
     st.subheader("Stopps")
-    quarters = load_quarters()
-    c1, c2, c3 = st.columns(3)
-    quarter = c1.selectbox("Quartier", list(quarters), key="b_quarter")
-    units = h.register.units
-    ortsteile = sorted({str(o) for o in units.loc[units["quarter"] == quarter, "ortsteil"].dropna()})
-    ortsteil = c2.selectbox("Ortsteil", [None, *ortsteile], key="b_ortsteil",
-                            format_func=lambda v: "ganzes Quartier" if v is None else v)
-    day = c3.date_input("Datum der Begehung", value=date.today(), key="b_at", format="DD.MM.YYYY")
+    where = ", ".join(p for p in (filters.ortsteil or filters.quarter, filters.street) if p) or "alle Quartiere"
+    st.caption(f"Gebiet: {where} (Filter in der Seitenleiste, wie auf der Karte).")
+    day = st.date_input("Datum der Begehung", value=date.today(), key="b_at", format="DD.MM.YYYY")
     rules = []
     for kind, label, on, months in RULES:
         a, b = st.columns([3, 1], vertical_alignment="center")
@@ -117,7 +147,7 @@ def planner(graph: Any, credit: str | None) -> None:
         n = b.number_input(label, 0, 240, months, key=f"b_months_{kind}", label_visibility="collapsed")
         if chosen:
             rules.append(Rule(kind, int(n)))
-    frame = _ui.status_frame(h, Filters(quarter=quarter))
+    frame = _ui.status_frame(h, Filters(quarter=filters.quarter))
     frame = frame.loc[frame["status"] != "demolished"]
     labels = {r["unit_id"]: unit_label(r) for r in frame.to_dict("records")}
     picked = st.multiselect("Zusätzlich diese Einheiten", list(labels), format_func=labels.get, key="b_picked",
@@ -126,18 +156,18 @@ def planner(graph: Any, credit: str | None) -> None:
         drawn = st.text_area("Polygon als GeoJSON in Längen-/Breitengrad (EPSG:4326), z. B. gezeichnet auf "
                              "geojson.io; ersetzt Quartier/Ortsteil für die Regeln.", key="b_polygon").strip()
     try:
-        area: Any = json.loads(drawn) if drawn else (ortsteil or quarter)
-        selection = select_stops(h.register, at=day, rules=rules, area=area, picked=picked)
+        area: Any = json.loads(drawn) if drawn else (filters.ortsteil or filters.quarter)
+        selection = select_stops(h.register, at=day, rules=rules, area=area, street=filters.street, picked=picked)
     except (QuartiersmonitorError, json.JSONDecodeError) as exc:
         st.error(f"Auswahl nicht möglich: {exc}")
         return
     stops = selection.frame
     st.caption(f"{len(stops)} Stopps ausgewählt." + "".join(f" {n}" for n in selection.notes))
     if len(stops):
-        with st.expander("Ausgewählte Stopps ansehen"):
-            shown = stops[["unit_id", "label", "state", "reason", "priority"]]
+        with st.expander("Ausgewählte Stopps ansehen (nach Dringlichkeit)"):
+            shown = stops[["unit_id", "label", "state", "reason", "ranking"]]
             st.dataframe(shown.rename(columns={"unit_id": "Einheit", "label": "Adresse", "state": "Betrieb / Stand",
-                                               "reason": "Grund", "priority": "Priorität"}),
+                                               "reason": "Grund", "ranking": "Dringlichkeit"}),
                          hide_index=True, width="stretch")
 
     st.subheader("Weg und Zeit")
@@ -147,16 +177,16 @@ def planner(graph: Any, credit: str | None) -> None:
                              key="b_speed")
     per_visit = c3.number_input("Minuten je Besuch", 0, 90, 10, key="b_minutes")
     round_trip = c4.radio("Ende", [True, False], key="b_round",
-                          format_func=lambda v: "zurück zum Büro" if v else "am letzten Stopp")
-    office = quarters[quarter]
-    st.caption(f"Start: {office.office_name}, {office.office_address}")
+                          format_func=lambda v: "zurück zum Start" if v else "am letzten Stopp")
+    st.caption(start_caption(filters.quarter) + " Bei einem Zeitbudget bleiben die dringlichsten Stopps: "
+               "lange leer, Nachfassen fällig, lange nicht besucht.")
     if not st.button("Route planen", type="primary", key="b_plan", disabled=graph is None or stops.empty):
         return
     with st.spinner("Route wird berechnet …"):
         try:
             walk = outreach.plan_outreach(
-                h.register, graph, at=day, rules=rules, area=area, picked=picked, start=quarter,
-                round_trip=round_trip, speed_kmh=speed, minutes_per_visit=per_visit,
+                h.register, graph, at=day, rules=rules, area=area, street=filters.street, picked=picked,
+                start=filters.quarter, round_trip=round_trip, speed_kmh=speed, minutes_per_visit=per_visit,
                 time_budget_min=budget or None, network_credit=credit,
             )
         except QuartiersmonitorError as exc:
@@ -173,22 +203,28 @@ def result(walk: outreach.OutreachWalk) -> None:
     st.success(walk.plan.summary)
     for note in [*walk.notes, *walk.plan.notes]:
         st.info(note)
-    st.caption(maps.BASEMAP_NOTE)
+    st.caption(f"Wegenetz: {walk.network_credit or 'ohne Angabe'} · {maps.BASEMAP_NOTE}")
     st_folium(walk.route_map(basemap=filters.basemap, **_ui.map_assets()), key="b_map", height=520, use_container_width=True,
               returned_objects=[])
     st.dataframe(outreach.stop_table(walk.plan), hide_index=True, width="stretch")
     if walk.plan.dropped:
         st.markdown("**Nicht eingeplant**")
         st.dataframe(outreach.dropped_table(walk.plan), hide_index=True, width="stretch")
-    internal = not filters.presentation and st.checkbox("Mit Kontaktdaten (intern, personenbezogen)", key="b_internal")
+    internal = _auth.can(Right.INTERNAL_EXPORT) and st.checkbox("Mit Kontaktdaten (intern, personenbezogen)",
+                                                                key="b_internal")
     if internal:
         st.warning("Die interne Fassung enthält personenbezogene Daten: nicht weitergeben, nach der Begehung vernichten.")
+
+    def logged(make: Any, kind: str) -> Any:  # an internal file is recorded in the audit trail when asked for
+        return _auth.audited(make, AuditAction.EXPORT_PERSONAL, walk.file_name(kind, internal=True)) if internal else make
+
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Laufzettel (PDF)", data=lambda: walk.sheet_pdf(internal=internal), key="b_pdf",
+    c1.download_button("Laufzettel (PDF)", data=logged(lambda: walk.sheet_pdf(internal=internal), "pdf"), key="b_pdf",
                        file_name=walk.file_name("pdf", internal=internal), mime="application/pdf")
     c2.download_button("GPX", data=walk.to_gpx(), file_name=walk.file_name("gpx"), mime="application/gpx+xml",
                        key="b_gpx")
-    c3.download_button("GeoPackage für QField", data=lambda: walk.qfield_gpkg(internal=internal), key="b_gpkg",
+    c3.download_button("GeoPackage für QField", data=logged(lambda: walk.qfield_gpkg(internal=internal), "gpkg"),
+                       key="b_gpkg",
                        file_name=walk.file_name("gpkg", internal=internal), mime="application/geopackage+sqlite3")
     c4.download_button("JSON", data=json.dumps(walk.to_json(), ensure_ascii=False, indent=2), key="b_json",
                        file_name=walk.file_name("json"), mime="application/json")

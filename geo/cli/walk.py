@@ -1,8 +1,9 @@
 """The ``walk`` subcommand: ``python -m geo walk`` plans an outreach walk and writes what to take along.
 
-``python -m geo walk --store PATH --graph NETZ.osm [--stops IDS] [--rule REGEL ...]
-[--verify LISTE] [--quarter NAME] [--budget MIN] --out walk.pdf|.gpx|.gpkg|.json``;
-see :func:`geo.walks.outreach.plan_outreach`.
+``python -m geo walk --store PATH [--graph NETZ.osm] [--stops IDS] [--rule REGEL ...]
+[--verify LISTE] [--quarter NAME] [--street STRASSE] [--budget MIN] --out walk.pdf|.gpx|.gpkg|.json``;
+see :func:`geo.walks.outreach.plan_outreach`. Without ``--graph`` the walk uses the network saved
+for the quarter by ``python -m geo network`` (:mod:`geo.walks.quarter_network`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyogrio
@@ -60,13 +62,16 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
         "und schreibt je nach Endung von --out: .pdf (Laufzettel), .gpx, .gpkg (für QField), .json.",
     )
     add_store_arg(p)
-    p.add_argument("--graph", type=Path, required=True, help="Wegenetz: OSM-XML (.osm) oder GraphML von osmnx")
+    p.add_argument("--graph", type=Path, default=None,
+                   help="Wegenetz: OSM-XML (.osm) oder GraphML von osmnx; Vorgabe: das mit „network“ "
+                   "gespeicherte Straßennetz des Quartiers (--quarter)")
     p.add_argument("--stops", default=None, help="Einheiten (unit_id), kommagetrennt")
     p.add_argument("--rule", action="append", type=_rule_arg, default=[], metavar="REGEL",
                    help=f"Auswahlregel, mehrfach möglich: {_RULE_HELP}")
     p.add_argument("--verify", type=Path, default=None,
                    help="Prüfliste aus dem OSM-Abgleich (Tabelle mit unit_id und reason; CSV, GeoJSON, GPKG)")
     p.add_argument("--quarter", default=None, help="nur Einheiten in diesem Quartier oder Ortsteil")
+    p.add_argument("--street", default=None, metavar="STRASSE", help="nur Einheiten an dieser Straße")
     p.add_argument("--start", type=_lonlat_arg, default=None, help="Start LON,LAT (Vorgabe: Quartiersbüro)")
     p.add_argument("--end", type=_lonlat_arg, default=None, help="Ziel LON,LAT (nur ohne --round-trip)")
     p.add_argument("--round-trip", action="store_true", help="zum Start zurückkehren")
@@ -91,6 +96,31 @@ def _read_verify(path: Path) -> pd.DataFrame:
         return pd.DataFrame(pyogrio.read_dataframe(path, read_geometry=False))
     except (OSError, ValueError, pd.errors.ParserError, pyogrio.errors.DataSourceError) as exc:
         raise InputError(f"Prüfliste {path.name} kann nicht gelesen werden: {exc}") from exc
+
+
+def _saved_network(area: str | None) -> tuple[Any, str]:
+    """The network saved for the quarter of ``area`` (a quarter or Ortsteil) and its attribution."""
+    from geo.places.areas import get_quarter, quarter_of
+    from geo.walks.quarter_network import cached_network
+
+    hint = "Kein Wegenetz: --graph DATEI angeben, oder mit --quarter NAME das gespeicherte Straßennetz nutzen"
+    if not area:
+        raise InputError(f"{hint} (zuvor „python -m geo network --quarter NAME“).")
+    try:
+        quarter: str | None = get_quarter(area).name
+    except InputError:
+        quarter = quarter_of(area)
+        if quarter is None:
+            raise
+    assert quarter is not None
+    saved = cached_network(quarter)
+    if saved is None:
+        raise InputError(
+            f"Für {quarter} ist noch kein Straßennetz gespeichert: „python -m geo network --quarter {quarter}“ "
+            "ausführen (oder --graph DATEI angeben)."
+        )
+    sys.stderr.write(f"Hinweis: Wegenetz: {saved.description}\n")
+    return saved.load(), saved.credit
 
 
 @command
@@ -120,13 +150,17 @@ def run_cli(args: argparse.Namespace) -> int:
         raise InputError("Keine Stopps gewählt: --stops, --rule oder --verify angeben.")
     register = open_store(args.store).read()
     verify = _read_verify(args.verify) if args.verify is not None else None
-    graph = load_walk_graph(args.graph)
+    if args.graph is not None:
+        graph, credit = load_walk_graph(args.graph), network_credit(args.graph)
+    else:
+        graph, credit = _saved_network(args.quarter)
     walk = plan_outreach(
         register,
         graph,
         at=args.at,
         rules=args.rule,
         area=args.quarter,
+        street=args.street,
         picked=picked,
         verify=verify,
         start=WalkPoint("Start", *args.start) if args.start else None,
@@ -135,7 +169,7 @@ def run_cli(args: argparse.Namespace) -> int:
         speed_kmh=args.speed,
         minutes_per_visit=args.minutes_per_visit,
         time_budget_min=args.budget,
-        network_credit=network_credit(args.graph),
+        network_credit=credit,
     )
     out = walk.write(args.out, internal=args.internal)
     for note in [*walk.notes, *walk.plan.notes]:

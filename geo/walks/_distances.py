@@ -54,6 +54,7 @@ class _Network:
         b_list: list[int] = []
         lengths: list[float] = []
         coords: list[np.ndarray] = []
+        names: list[str] = []
         for u, v, data in G.edges(data=True):
             a, b = index[u], index[v]
             geom = data.get("geometry")
@@ -74,10 +75,12 @@ class _Network:
             b_list.append(b)
             lengths.append(max(float(length), 0.0))
             coords.append(xy)
+            names.append(_edge_name(data.get("name")))
         self.edge_a = np.array(a_list, dtype=np.int64)
         self.edge_b = np.array(b_list, dtype=np.int64)
         self.edge_len = np.array(lengths)
         self.edge_xy = coords
+        self.edge_name = names  # street name of each segment ("" without)
         self.edge_cum = [
             np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]) for xy in coords
         ]
@@ -133,11 +136,19 @@ class _Network:
         )
         return part if t0 <= t1 else part[::-1]
 
-    def node_step(self, p: int, q: int) -> np.ndarray:
-        """Coordinates of the shortest segment from node ``p`` to node ``q``."""
+    def node_step(self, p: int, q: int) -> tuple[int, np.ndarray]:
+        """The shortest segment from node ``p`` to node ``q``, and its coordinates in that direction."""
         e = self.pair_edge[(min(p, q), max(p, q))]
         xy = self.edge_xy[e]
-        return xy if p == self.edge_a[e] else xy[::-1]
+        return e, (xy if p == self.edge_a[e] else xy[::-1])
+
+
+def _edge_name(value: Any) -> str:
+    """The street name of an edge: osmnx keeps a list when a simplified edge joins differently named ways."""
+    if isinstance(value, list | tuple):
+        parts = [str(v).strip() for v in value if isinstance(v, str) and v.strip()]
+        return " / ".join(dict.fromkeys(parts))
+    return value.strip() if isinstance(value, str) else ""
 
 
 @dataclass
@@ -224,18 +235,18 @@ class _Matrix:
             "größten zusammenhängenden Teil beschränkt) oder diese Stopps weglassen."
         )
 
-    def leg_coords(self, i: int, j: int) -> np.ndarray:
-        """Network coordinates (metric CRS) of the walk from point ``i`` to point ``j``."""
+    def _leg_parts(self, i: int, j: int) -> list[tuple[int, np.ndarray]]:
+        """The segments walked from point ``i`` to point ``j``: (segment, coordinates walked on it)."""
         net, s = self.net, self.snaps
         ei, ej = int(s.edge[i]), int(s.edge[j])
         if i == j:
-            return np.empty((0, 2))
+            return []
         if self.direct[i, j]:
-            return net.coords_between(ei, float(s.t[i]), float(s.t[j]))
+            return [(ei, net.coords_between(ei, float(s.t[i]), float(s.t[j])))]
         ci, cj = divmod(int(self.combo[i, j]), 2)
         len_i = float(net.edge_cum[ei][-1])
         len_j = float(net.edge_cum[ej][-1])
-        parts = [net.coords_between(ei, float(s.t[i]), 0.0 if ci == 0 else len_i)]
+        parts = [(ei, net.coords_between(ei, float(s.t[i]), 0.0 if ci == 0 else len_i))]
         source, target = int(self.ends[i, ci]), int(self.ends[j, cj])
         pred = self.pred[self.src_row[i, ci]]
         nodes = [target]
@@ -243,8 +254,37 @@ class _Matrix:
             nodes.append(int(pred[nodes[-1]]))
         nodes.reverse()
         parts += [net.node_step(p, q) for p, q in zip(nodes[:-1], nodes[1:], strict=True)]
-        parts.append(net.coords_between(ej, 0.0 if cj == 0 else len_j, float(s.t[j])))
-        return _join(parts)
+        parts.append((ej, net.coords_between(ej, 0.0 if cj == 0 else len_j, float(s.t[j]))))
+        return parts
+
+    def leg_coords(self, i: int, j: int) -> np.ndarray:
+        """Network coordinates (metric CRS) of the walk from point ``i`` to point ``j``."""
+        return _join([xy for _, xy in self._leg_parts(i, j)])
+
+    def leg_streets(self, i: int, j: int, *, min_m: float = 25.0) -> tuple[str, ...]:
+        """The named streets walked from point ``i`` to point ``j``, in order.
+
+        Runs of one name shorter than ``min_m`` metres (crossing a side street at its
+        corner, the first metres from a stop snapped to a corner) are left out, unless
+        no run is that long (then the longest of at least a metre); unnamed ways
+        (footpaths) are passed over.
+        """
+        runs: list[list[Any]] = []
+        for e, xy in self._leg_parts(i, j):
+            name = self.net.edge_name[e]
+            if not name:
+                continue
+            metres = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+            if runs and runs[-1][0] == name:
+                runs[-1][1] += metres
+            else:
+                runs.append([name, metres])
+        kept = [r for r in runs if r[1] >= min_m] or [r for r in sorted(runs, key=lambda r: -r[1])[:1] if r[1] >= 1.0]
+        out: list[str] = []
+        for name, _ in kept:
+            if not out or out[-1] != name:
+                out.append(name)
+        return tuple(out)
 
 
 def _join(parts: Sequence[np.ndarray]) -> np.ndarray:

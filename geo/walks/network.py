@@ -91,8 +91,9 @@ OSM_CREDIT: str = "© OpenStreetMap-Mitwirkende, ODbL"
 #: Note for the project's synthetic test networks (:mod:`geo.osm._synthetic`): no map data, no licence.
 SYNTHETIC_CREDIT: str = "Wegenetz: synthetisches Testnetz (keine echten Kartendaten)"
 
-#: Note for the fictional demo walking network (:func:`geo.register.demo_network.write_demo_walk_network`).
-DEMO_NETWORK_CREDIT: str = "Demo-Wegenetz (fiktiv, vereinfacht)"
+#: Note for the fictional demo walking network (:func:`geo.register.demo_network.write_demo_walk_network`),
+#: shown wherever it is used (page, walk sheet); only the demo register offers it.
+DEMO_NETWORK_CREDIT: str = "fiktives Demo-Straßennetz (vereinfacht, keine echten Kartendaten)"
 
 
 # -- loading the network ---------------------------------------------------------

@@ -257,6 +257,7 @@ def plan_outreach(
     at: date | str | None = None,
     rules: Rule | str | Iterable[Rule | str] | None = (),
     area: Any = None,
+    street: str | None = None,
     picked: Iterable[str] | None = None,
     verify: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
     start: Any = None,
@@ -275,12 +276,13 @@ def plan_outreach(
         The register.
     graph
         Walking network from :func:`geo.walks.network.load_walk_graph`.
-    at, rules, area, picked, verify
+    at, rules, area, street, picked, verify
         The selection, as in :func:`geo.walks.stops.select_stops`.
     start
         Start point (as :func:`geo.walks.tour.plan_walk` takes it). Default: the
         office of the quarter named by ``area`` (or of the Ortsteil's
-        quarter), else the office of the stops' quarter.
+        quarter), else the office of the stops' quarter; the first stop where
+        that office's address is not entered (the plan's ``start_note`` says so).
     end, round_trip, speed_kmh, minutes_per_visit, time_budget_min
         As in :func:`geo.walks.tour.plan_walk`; stops that do not fit the budget
         are dropped lowest priority first and listed with the reason.
@@ -300,7 +302,7 @@ def plan_outreach(
     from geo.walks.tour import plan_walk
 
     day = _timestamp(at).date()
-    selection = select_stops(register, at=day, rules=rules, area=area, picked=picked, verify=verify)
+    selection = select_stops(register, at=day, rules=rules, area=area, street=street, picked=picked, verify=verify)
     stops, notes = selection.frame, list(selection.notes)
     if stops.empty:
         raise InputError(
@@ -323,7 +325,7 @@ def plan_outreach(
         plan=plan,
         walk_id=make_walk_id(plan.stops["unit_id"], on=day),
         at=day,
-        area=_area_name(area),
+        area=", ".join(p for p in (_area_name(area), street) if p) or None,
         network_credit=network_credit,
         demo=register.meta.get("demo") == "true",
         boundaries=register.boundaries,
@@ -439,7 +441,12 @@ def route_map(
 
 
 def stop_table(plan: WalkPlan) -> pd.DataFrame:
-    """The stops of a plan as a German table for display (no personal data)."""
+    """The stops of a plan as a German table for display (no personal data).
+
+    Besides address, state and the reason of the selection: the priority and what
+    it is made of (``Dringlichkeit``), why the stop is in the walk (``Eingeplant, weil``)
+    and the streets of the way there (``Weg über``).
+    """
     stops = plan.stops
     return pd.DataFrame(
         {
@@ -447,6 +454,9 @@ def stop_table(plan: WalkPlan) -> pd.DataFrame:
             "Adresse": _column(stops, "label"),
             "Betrieb / Stand": _column(stops, "state"),
             "Grund": _column(stops, "reason"),
+            "Dringlichkeit": _column(stops, "ranking"),
+            "Eingeplant, weil": _column(stops, "decision"),
+            "Weg über": _column(stops, "streets"),
             "Weg (m)": stops["leg_m"].round(0).astype(int).to_numpy(),
             "Ankunft nach (min)": stops["eta_min"].round(0).astype(int).to_numpy(),
             "Einheit": stops["unit_id"].astype(str).to_numpy(),
@@ -455,9 +465,10 @@ def stop_table(plan: WalkPlan) -> pd.DataFrame:
 
 
 def dropped_table(plan: WalkPlan) -> pd.DataFrame:
-    """Stops left out for the time budget, with priority and reason (German columns)."""
+    """Stops left out for the time budget: address, unit, priority and why (German columns)."""
     return pd.DataFrame(
-        [(d.unit_id, d.priority, d.reason) for d in plan.dropped], columns=["Einheit", "Priorität", "Grund"]
+        [(d.label or d.unit_id, d.unit_id, d.ranking, d.reason) for d in plan.dropped],
+        columns=["Adresse", "Einheit", "Dringlichkeit", "Nicht eingeplant, weil"],
     )
 
 

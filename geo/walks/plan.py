@@ -17,7 +17,7 @@ from shapely.geometry import LineString
 
 from geo.formats import fmt_km, fmt_number
 
-__all__ = ["DroppedStop", "WalkPlan", "WalkPoint"]
+__all__ = ["STREET_SEPARATOR", "DroppedStop", "WalkPlan", "WalkPoint"]
 
 
 # -- the plan ----------------------------------------------------------------------------
@@ -58,15 +58,30 @@ class DroppedStop:
         Its priority (higher is more important).
     reason
         Why, in German, for the user.
+    label
+        Its address (or its id when the address is unknown).
+    ranking
+        What its priority is made of, in German (from :func:`geo.walks.stops.select_stops`), or empty.
+    too_far
+        It does not fit into the time budget even as the only stop.
     """
 
     unit_id: str
     priority: float
     reason: str
+    label: str = ""
+    ranking: str = ""
+    too_far: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"unit_id", "priority", "reason"}``."""
-        return {"unit_id": self.unit_id, "priority": _plain(self.priority), "reason": self.reason}
+        """``{"unit_id", "label", "priority", "ranking", "reason"}``."""
+        return {
+            "unit_id": self.unit_id,
+            "label": self.label or self.unit_id,
+            "priority": _plain(self.priority),
+            "ranking": self.ranking,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -81,9 +96,12 @@ class WalkPlan:
         previous stop or the start), ``cumulative_m``, ``eta_min`` (arrival,
         minutes after leaving the start, visits on the way included),
         ``snap_m`` (distance from the unit to the street), ``lon``, ``lat``,
-        other columns of the input, and point geometry (EPSG:4326).
+        ``streets`` (the named streets walked on the leg, in order, joined by
+        „ → “; empty where the network has no names), ``decision`` (German: why
+        the stop is in the walk), other columns of the input, and point geometry
+        (EPSG:4326).
     start
-        Where the walk starts.
+        Where the walk starts (the first stop when ``start_note`` says so).
     end
         Where it ends: the start for a round trip, None for an open end.
     round_trip
@@ -115,6 +133,11 @@ class WalkPlan:
         is the best a thorough local search found.
     notes
         Remarks for the user (German), e.g. a summary of dropped stops.
+    start_note
+        Why the walk does not start at an office, e.g. „Start am ersten Halt –
+        Büroadresse nicht eingetragen“; None when it does.
+    final_leg_streets
+        The named streets of the way back to the start or on to the end.
     """
 
     stops: gpd.GeoDataFrame
@@ -133,6 +156,8 @@ class WalkPlan:
     minutes_per_visit: float = 10.0
     exact: bool = True
     notes: list[str] = field(default_factory=list)
+    start_note: str | None = None
+    final_leg_streets: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -155,11 +180,13 @@ class WalkPlan:
         -------
         dict
             ``stops`` (list of ``{order, unit_id, label, priority, lon, lat,
-            leg_m, cumulative_m, eta_min, snap_m}`` in walking order),
+            leg_m, cumulative_m, eta_min, snap_m, streets}`` in walking order;
+            ``streets`` a list of street names),
             ``total_m``, ``final_leg_m``, ``walk_min``, ``visit_min``,
             ``total_min``, ``round_trip``, ``start``, ``end``, ``dropped``,
             ``time_budget_min``, ``speed_kmh``, ``minutes_per_visit``,
-            ``exact``, ``notes`` and ``route`` (a GeoJSON LineString).
+            ``exact``, ``notes``, ``start_note``, ``final_leg_streets`` and
+            ``route`` (a GeoJSON LineString).
         """
         keys = (
             "order",
@@ -178,6 +205,8 @@ class WalkPlan:
             for k in ("leg_m", "cumulative_m", "snap_m"):
                 item[k] = round(item[k], 1)
             item["eta_min"] = round(item["eta_min"], 1)
+        for item, streets in zip(stops, _street_lists(self.stops), strict=True):
+            item["streets"] = streets
         return {
             "stops": stops,
             "total_m": round(self.total_m, 1),
@@ -194,6 +223,8 @@ class WalkPlan:
             "minutes_per_visit": float(self.minutes_per_visit),
             "exact": self.exact,
             "notes": list(self.notes),
+            "start_note": self.start_note,
+            "final_leg_streets": list(self.final_leg_streets),
             "route": {
                 "type": "LineString",
                 "coordinates": [[round(x, 7), round(y, 7)] for x, y in self.route.coords],
@@ -211,6 +242,17 @@ class WalkPlan:
         from geo.walks.gpx import walk_gpx
 
         return walk_gpx(self, name=name)
+
+
+#: How the street names of a leg are joined in the ``streets`` column.
+STREET_SEPARATOR = " → "
+
+
+def _street_lists(stops: pd.DataFrame) -> list[list[str]]:
+    """The ``streets`` column as lists of names (empty lists without the column)."""
+    if "streets" not in stops.columns:
+        return [[] for _ in range(len(stops))]
+    return [[p for p in str(v).split(STREET_SEPARATOR) if p] if isinstance(v, str) else [] for v in stops["streets"]]
 
 
 def _plain(value: Any) -> Any:

@@ -4,12 +4,18 @@
 than N months, new settlements of the last N months not yet welcomed, not
 visited for N months), by a list of units to verify (register and
 OpenStreetMap disagree, :mod:`geo.osm.matching`) and by explicit picks,
-limited to a quarter, an Ortsteil or a drawn polygon. Every stop gets a
-German ``reason``, what to ``check`` there and a ``priority``: the sum of
-:data:`RULE_PRIORITY` over the reasons it was selected for, so a stop
-selected twice outranks one selected once, and the time budget drops the
-lowest first. Demolished units are never stops. :func:`state_text` says what
-is at a unit (the business, or „leer seit 03.2022“).
+limited to a quarter, an Ortsteil, a street or a drawn polygon. Every stop gets a
+German ``reason``, what to ``check`` there and a ``priority`` (Dringlichkeit), explained
+in ``ranking``: the points of :data:`geo.settings.walk_rule_weights` for each rule it
+was selected by, plus points per month it has stood empty
+(:data:`geo.settings.walk_weight_vacant_month`, up to
+:data:`geo.settings.walk_vacancy_max_months`), for a follow-up due
+(:data:`geo.settings.walk_weight_follow_up`) and per month since its last visit
+(:data:`geo.settings.walk_weight_unvisited_month`, up to
+:data:`geo.settings.walk_unvisited_max_months`; never visited counts as that long). A stop selected twice outranks one
+selected once, a unit empty for 27 months one empty for 7, and a time budget
+leaves out the lowest first. Demolished units are never stops. :func:`state_text`
+says what is at a unit (the business, or „leer seit 03.2022“).
 """
 
 from __future__ import annotations
@@ -29,17 +35,17 @@ from shapely.geometry import shape
 from geo import settings
 from geo.dates import DAYS_PER_MONTH
 from geo.errors import InputError
-from geo.formats import is_missing, unit_address
+from geo.formats import fmt_date, fmt_number, is_missing, unit_address
 from geo.places.areas import load_quarters
 from geo.register.history import Register
 from geo.register.model import VACANT_STATUSES, status_label
 from geo.register.stats import events, status_at
-from geo.text import place_key
+from geo.text import place_key, street_key
 
 __all__ = [
     "RULE_CHECKS",
     "RULE_KINDS",
-    "RULE_PRIORITY",
+    "RULE_LABELS",
     "VERIFY_REASON",
     "Rule",
     "StopSelection",
@@ -48,8 +54,15 @@ __all__ = [
 ]
 
 
-#: Priority a stop gets for each reason it was selected (reasons add up).
-RULE_PRIORITY: dict[str, int] = {"picked": 5, "verify": 4, "new": 3, "vacant": 2, "unvisited": 1}
+#: The reasons a stop can be selected for, most important first (the weights are
+#: :data:`geo.settings.walk_rule_weights`), with their German names in the ranking text.
+RULE_LABELS: dict[str, str] = {
+    "picked": "ausgewählt",
+    "verify": "Abgleich OSM",
+    "new": "Neuansiedlung",
+    "vacant": "Leerstand",
+    "unvisited": "lange nicht besucht",
+}
 
 #: What to do at a stop, by the reason it was selected.
 RULE_CHECKS: dict[str, str] = {
@@ -298,6 +311,7 @@ def select_stops(
     at: date | str | None = None,
     rules: Rule | str | Iterable[Rule | str] | None = (),
     area: Any = None,
+    street: str | None = None,
     picked: Iterable[str] | None = None,
     verify: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
 ) -> StopSelection:
@@ -318,6 +332,9 @@ def select_stops(
         spelled tolerantly, or the quarter's slug) or to a polygon in
         EPSG:4326 (shapely geometry, GeoJSON mapping or GeoDataFrame).
         Explicitly picked units are kept wherever they are.
+    street
+        Limit the rule-based and verify stops to this street as well (spelled
+        tolerantly: ``Torgauer Str.`` = ``Torgauer Straße``).
     picked
         Unit ids to visit in any case.
     verify
@@ -331,10 +348,13 @@ def select_stops(
     -------
     StopSelection
         ``frame``: one row per stop, highest priority first: ``unit_id``, ``label``
-        (address), ``priority``, ``reason`` (German, why the stop was
+        (address), ``priority`` (see the module description), ``ranking`` (German:
+        what the priority is made of, „Dringlichkeit 6,5: Leerstand +2, 27 Monate
+        leer +2,7, …“), ``reason`` (German, why the stop was
         selected), ``check`` (what to do there), ``rules`` (comma-separated
         kinds: picked, verify, new, vacant, unvisited), ``state`` (business or
-        „leer seit …“), ``last_visit``, the unit's columns and its status on
+        „leer seit …“), ``last_visit``, ``follow_up_on`` (earliest follow-up due
+        and not done), the unit's columns and its status on
         ``at`` (:func:`geo.register.stats.status_at`), point geometry (EPSG:4326).
         ``notes``: remarks (German), e.g. picked units left out because they
         are demolished, or verify rows without a unit in the register.
@@ -342,7 +362,7 @@ def select_stops(
     Raises
     ------
     InputError
-        Unknown rule, area or picked unit, or a verify table without ``unit_id``.
+        Unknown rule, area, street or picked unit, or a verify table without ``unit_id``.
     """
     day = _timestamp(at)
     rule_list = _as_rules(rules)
@@ -350,7 +370,7 @@ def select_stops(
     index = pd.Index(current["unit_id"].astype(str))
     status = current["status"].astype(object).to_numpy()
     alive = np.array([s != "demolished" for s in status], dtype=bool)
-    inside = _area_mask(current, area)
+    inside = _area_mask(current, area) & _street_mask(current, street)
     usable = alive & inside
     last_visit = pd.Series(
         pd.to_datetime(_last_visits(register, day).reindex(index).to_numpy()), dtype="datetime64[s]"
@@ -413,20 +433,81 @@ def select_stops(
             continue
         hits.append((pos, "picked", "ausgewählt"))
 
-    return StopSelection(_stop_frame(current, hits, last_visit), tuple(notes))
+    due = _due_follow_ups(register, day).reindex(index)
+    return StopSelection(_stop_frame(current, hits, last_visit, due, day), tuple(notes))
+
+
+def _street_mask(units: gpd.GeoDataFrame, street: str | None) -> np.ndarray:
+    """Which units lie on ``street`` (all without one)."""
+    if street is None or not str(street).strip():
+        return np.ones(len(units), dtype=bool)
+    wanted = street_key(pd.Series([str(street)])).iloc[0]
+    keys = street_key(units["street"]) if "street" in units.columns else pd.Series("", index=units.index)
+    on_street: np.ndarray = (keys == wanted).to_numpy(dtype=bool)
+    if not on_street.any():
+        raise InputError(f"Straße „{street}“: keine Einheit des Registers liegt an dieser Straße.")
+    return on_street
+
+
+def _due_follow_ups(register: Register, day: pd.Timestamp) -> pd.Series:
+    """Earliest open follow-up of each unit due on or before ``day`` (unit_id -> Timestamp)."""
+    visits = _visits(register)
+    open_ = visits.loc[
+        visits["follow_up_on"].notna() & ~visits["follow_up_done"].astype(bool) & (visits["follow_up_on"] <= day)
+    ]
+    return open_.groupby(open_["unit_id"].astype(str))["follow_up_on"].min().astype("datetime64[s]")
+
+
+def _points(value: float) -> str:
+    return fmt_number(value, digits=0 if float(value).is_integer() else 1)
+
+
+def _score(
+    kinds: list[str], row: Mapping[str, Any], last: Any, due: Any, day: pd.Timestamp
+) -> tuple[float, str]:
+    """Priority of one stop and its German explanation (weights in :mod:`geo.settings`)."""
+    vacancy_cap, visit_cap = float(settings.walk_vacancy_max_months), float(settings.walk_unvisited_max_months)
+    parts = [(RULE_LABELS[k], float(settings.walk_rule_weights.get(k, 0.0))) for k in kinds]
+    since = row.get("since")
+    if row.get("status") in VACANT_STATUSES and not _missing(since):
+        months = (day - pd.Timestamp(since)).days / DAYS_PER_MONTH
+        if months >= 1:
+            parts.append((f"{_month_count(int(months))} leer", settings.walk_weight_vacant_month * min(months, vacancy_cap)))
+    if not _missing(due):
+        parts.append((f"Nachfassen fällig seit {fmt_date(due)}", float(settings.walk_weight_follow_up)))
+    if _missing(last):
+        parts.append(("nie besucht", settings.walk_weight_unvisited_month * visit_cap))
+    else:
+        months = (day - pd.Timestamp(last)).days / DAYS_PER_MONTH
+        if months >= 1:
+            text = f"zuletzt besucht vor {_months(int(months))}"
+            parts.append((text, settings.walk_weight_unvisited_month * min(months, visit_cap)))
+    parts = [(t, round(float(v), 2)) for t, v in parts if round(float(v), 2) > 0]
+    total = round(sum(v for _, v in parts), 2)
+    return total, f"Dringlichkeit {fmt_number(total, digits=1)}: " + ", ".join(f"{t} +{_points(v)}" for t, v in parts)
 
 
 def _stop_frame(
-    current: gpd.GeoDataFrame, hits: list[tuple[int, str, str]], last_visit: pd.Series
+    current: gpd.GeoDataFrame,
+    hits: list[tuple[int, str, str]],
+    last_visit: pd.Series,
+    due: pd.Series,
+    day: pd.Timestamp,
 ) -> gpd.GeoDataFrame:
     by_unit: dict[int, dict[str, str]] = {}
     for pos, kind, reason in hits:
         by_unit.setdefault(pos, {}).setdefault(kind, reason)
-    rank = list(RULE_PRIORITY)
+    rank = list(RULE_LABELS)
     positions = sorted(by_unit)
     out = current.iloc[positions].drop(columns=["created_at"], errors="ignore").copy()
     kinds = [sorted(by_unit[p], key=rank.index) for p in positions]
-    out["priority"] = [float(sum(RULE_PRIORITY[k] for k in ks)) for ks in kinds]
+    scores = [
+        _score(ks, row, last_visit.iloc[p], due.iloc[p], day)
+        for ks, p, row in zip(kinds, positions, out.to_dict("records"), strict=True)
+    ]
+    out["priority"] = [total for total, _ in scores]
+    out["ranking"] = [text for _, text in scores]
+    out["follow_up_on"] = pd.to_datetime(due.iloc[positions].to_numpy()) if positions else pd.Series(dtype="datetime64[s]")
     out["rules"] = [",".join(ks) for ks in kinds]
     out["reason"] = ["; ".join(by_unit[p][k] for k in ks) for p, ks in zip(positions, kinds, strict=True)]
     out["check"] = ["; ".join(RULE_CHECKS[k] for k in ks if k != "picked" or len(ks) == 1) for ks in kinds]
@@ -436,7 +517,8 @@ def _stop_frame(
         state_text(r.get("status"), business_name=r.get("business_name"), since=r.get("since")) for r in records
     ]
     out["last_visit"] = pd.to_datetime(last_visit.iloc[positions]).to_numpy() if positions else pd.Series(dtype="datetime64[s]")
-    front = ["unit_id", "label", "priority", "reason", "check", "rules", "state", "last_visit"]
+    front = ["unit_id", "label", "priority", "ranking", "reason", "check", "rules", "state", "last_visit",
+             "follow_up_on"]
     out = out[front + [c for c in out.columns if c not in front]]
     out = out.sort_values(["priority", "label", "unit_id"], ascending=[False, True, True], kind="stable")
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=settings.storage_crs)

@@ -8,11 +8,16 @@ distances, arrival times and the route along the streets.
 
 The order is solved exactly for up to 12 stops and by iterated 2-opt/Or-opt
 local search beyond (see :mod:`geo.walks._tsp`).
+
+A walk starts at the office of its quarter (``data/quarters.toml``). Where the office's
+address is not entered (``configured = false``), it starts at its first stop instead:
+a one-way walk at the stop where the shortest walk begins, a round trip at its most
+important stop (every stop of a round trip lies on the same loop), and the plan's
+``start_note`` says so (:data:`FIRST_STOP_NOTE`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,18 +25,20 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
-from pyproj import Transformer
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from geo import settings
 from geo.errors import InputError
 from geo.formats import fmt_number
 from geo.walks import _tsp
-from geo.walks._distances import _join, _Matrix, _network, _point_xy
-from geo.walks.plan import DroppedStop, WalkPlan, WalkPoint
+from geo.walks._distances import _join, _Matrix, _network
+from geo.walks._stop_input import _default_start, _resolve_point, _role_label, _stop_table
+from geo.walks.plan import STREET_SEPARATOR, DroppedStop, WalkPlan, WalkPoint
 
-__all__ = ["plan_walk"]
+__all__ = ["FIRST_STOP_NOTE", "plan_walk"]
+
+#: Said on the plan, the page and the walk sheet when a walk starts at its first stop.
+FIRST_STOP_NOTE: str = "Start am ersten Halt – Büroadresse nicht eingetragen"
 
 
 def plan_walk(
@@ -64,6 +71,8 @@ def plan_walk(
         :class:`WalkPoint`, or the name or slug of a quarter (its office).
         Default: the office of the stops' quarter (column ``quarter``), or
         else of the configured quarter whose office is nearest to the stops.
+        A quarter whose office address is not entered starts the walk at its
+        first stop (see the module description).
     end
         End of a one-way walk (same forms as ``start``); None with
         ``round_trip=False`` leaves the end open (the walk ends at the last
@@ -113,8 +122,16 @@ def plan_walk(
     table = _stop_table(stops, priorities)
     start_pt = _resolve_point(start, "Start", table) if start is not None else _default_start(table)
     end_pt = _resolve_point(end, "Ziel", table) if end is not None else None
+    if end is not None and end_pt is None:
+        raise InputError(f"Ziel: Die Büroadresse von „{end}“ ist nicht eingetragen (data/quarters.toml).")
 
     n = len(table)
+    first_stop, anchor = start_pt is None, 0
+    if start_pt is None:
+        if n == 0:
+            raise InputError("Ohne Büroadresse beginnt die Begehung am ersten Halt; es ist aber kein Stopp gewählt.")
+        anchor = int(np.argmax(table["priority"].to_numpy(float)))
+        start_pt = WalkPoint("Start", float(table["lon"].iloc[anchor]), float(table["lat"].iloc[anchor]))
     lon = np.concatenate([[start_pt.lon], table["lon"].to_numpy(float)])
     lat = np.concatenate([[start_pt.lat], table["lat"].to_numpy(float)])
     labels = [_role_label("Start", start_pt), *table["unit_id"]]
@@ -124,6 +141,9 @@ def plan_walk(
         labels.append(_role_label("Ziel", end_pt))
     matrix = _Matrix(_network(G), lon, lat, labels, max_snap_m)
     dist = matrix.dist
+    if first_stop and not round_trip:  # a free start: every stop may come first
+        dist = dist.copy()
+        dist[0, :] = dist[:, 0] = 0.0
     end_index = n + 1 if end_pt is not None else None
     m_per_min = speed_kmh * 1000.0 / 60.0
 
@@ -139,12 +159,19 @@ def plan_walk(
         path, exact, dropped = _fit_budget(
             dist, path, table, end_index, round_trip, minutes, time_budget_min, m_per_min, minutes_per_visit
         )
-        ids = ", ".join(d.unit_id for d in dropped)
+        shown = ", ".join(d.label if d.label == d.unit_id else f"{d.label} ({d.unit_id})" for d in dropped)
         notes.append(
             f"{len(dropped)} von {n} Stopps passen nicht ins Zeitbudget von {fmt_number(time_budget_min)} "
-            f"min und wurden weggelassen (niedrigste Priorität zuerst): {ids}."
+            f"min und wurden weggelassen (geringste Dringlichkeit zuerst): {shown}."
         )
-    return _build_plan(
+    start_note = None
+    if first_stop:
+        path, matrix, start_pt = _start_at_first_stop(
+            path, table, lon, lat, labels, G, max_snap_m, round_trip=round_trip, anchor=anchor + 1
+        )
+        start_note = FIRST_STOP_NOTE
+        notes.insert(0, f"{FIRST_STOP_NOTE}: Die Begehung beginnt bei {table['label'].iloc[path[1] - 1]}.")
+    plan = _build_plan(
         matrix=matrix,
         path=path,
         table=table,
@@ -160,6 +187,40 @@ def plan_walk(
         exact=exact,
         notes=notes,
     )
+    plan.start_note = start_note
+    return plan
+
+
+def _start_at_first_stop(
+    path: list[int],
+    table: pd.DataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    labels: list[str],
+    G: nx.MultiDiGraph,
+    max_snap_m: float,
+    *,
+    round_trip: bool,
+    anchor: int,
+) -> tuple[list[int], _Matrix, WalkPoint]:
+    """The walk moved to start at its first stop: the path, the distances from there, the start point.
+
+    A one-way walk was solved with a free start (``path[1]`` is where it begins); a round
+    trip was solved from the ``anchor`` stop's place and is turned to begin there (or at
+    its first kept stop when the budget left the anchor out).
+    """
+    n = len(table)
+    kept = [i for i in path[1:] if 1 <= i <= n]
+    if not kept:
+        raise InputError("Das Zeitbudget reicht für keinen einzigen Stopp.")
+    first = anchor if round_trip and anchor in kept else kept[0]
+    if round_trip:
+        k = path.index(first)
+        path = [0, first, *path[k + 1 :], *path[1:k]]
+    lon, lat = lon.copy(), lat.copy()
+    lon[0], lat[0] = float(table["lon"].iloc[first - 1]), float(table["lat"].iloc[first - 1])
+    matrix = _Matrix(_network(G), lon, lat, labels, max_snap_m)
+    return path, matrix, WalkPoint(f"erster Halt ({table['label'].iloc[first - 1]})", lon[0], lat[0])
 
 
 # -- solving and fitting into the budget ------------------------------------------
@@ -239,8 +300,11 @@ def _fit_budget(
     else:
         exact = False
 
-    # put back what still fits, highest dropped priority first
+    # put back what still fits, highest dropped priority first; a stop that does not fit even
+    # on its own (too far for the budget) does not hold back the less urgent ones
     out = [idx for idx, _ in removed]
+    bare = [0] + ([end_index] if end_index is not None else [])
+    alone = {i: minutes(_cheapest_insertion(dist, bare, i, fixed_tail, round_trip)) for i in out}
     tiers = sorted({priority[i - 1] for i in out}, reverse=True)
     for tier in tiers:
         blocked = False
@@ -250,7 +314,7 @@ def _fit_budget(
                 path = trial
                 out.remove(idx)
                 exact = False
-            else:
+            elif alone[idx] <= budget + 1e-9:
                 blocked = True
         if blocked:
             break
@@ -262,28 +326,47 @@ def _fit_budget(
 
     detours = dict(removed)
     kept_prio = [priority[i - 1] for i in path[1 : len(path) - fixed_tail]]
+    labels = table["label"].astype(str).tolist()
+    rankings = table["ranking"].tolist() if "ranking" in table.columns else [None] * len(table)
     dropped = []
     for i in out:
         p = priority[i - 1]
-        shown = fmt_number(p, digits=0 if float(p).is_integer() else 1)
+        shown = _priority_text(p)
         cost = (
             f"etwa {fmt_number(detours[i] / m_per_min + minutes_per_visit)} min: "
             f"Umweg {fmt_number(detours[i])} m und {fmt_number(minutes_per_visit)} min vor Ort"
         )
-        if not kept_prio:
+        if alone[i] > budget + 1e-9:
+            way = "Hin- und Rückweg" if round_trip else "Weg"
+            why = (
+                f"Schon allein dauert er mit {way} und Besuch etwa {fmt_number(alone[i])} min: zu weit für "
+                "dieses Zeitbudget; die weniger dringlichen Stopps, die passen, sind eingeplant."
+            )
+        elif not kept_prio:
             why = "Für keinen Stopp reicht die Zeit."
         elif p < min(kept_prio):
-            why = f"Seine Priorität ({shown}) ist niedriger als die aller eingeplanten Stopps ({cost})."
+            why = (
+                f"Seine Dringlichkeit ({shown}) ist niedriger als die aller eingeplanten Stopps "
+                f"(ab {_priority_text(min(kept_prio))}); er hätte {cost} gekostet."
+            )
         else:
-            why = f"Unter den Stopps mit Priorität {shown} kostet er besonders viel Zeit ({cost})."
+            why = f"Unter den Stopps mit Dringlichkeit {shown} kostet er besonders viel Zeit ({cost})."
+        ranking = rankings[i - 1]
         dropped.append(
             DroppedStop(
                 unit_id=unit_ids[i - 1],
                 priority=float(p),
                 reason=f"Passt nicht ins Zeitbudget von {fmt_number(budget)} min. {why}",
+                label=labels[i - 1],
+                ranking=ranking if isinstance(ranking, str) else "",
+                too_far=bool(alone[i] > budget + 1e-9),
             )
         )
     return path, exact, dropped
+
+
+def _priority_text(value: float) -> str:
+    return fmt_number(value, digits=0 if float(value).is_integer() else 1)
 
 
 def _cheapest_insertion(
@@ -346,6 +429,16 @@ def _build_plan(
     rows["cumulative_m"] = cumulative
     rows["eta_min"] = eta
     rows["snap_m"] = matrix.snaps.snap_m[stop_path] if stop_path else np.zeros(0)
+    rows["streets"] = [
+        STREET_SEPARATOR.join(matrix.leg_streets(path[k], path[k + 1])) for k in range(len(stop_path))
+    ]
+    rows["decision"] = _decisions(rows["priority"].to_numpy(float), dropped, time_budget_min)
+    if end_index is not None:
+        final_streets = matrix.leg_streets(path[-2], end_index)
+    elif round_trip and len(path) > 1:
+        final_streets = matrix.leg_streets(path[-1], 0)
+    else:
+        final_streets = ()
     front = [
         "order",
         "unit_id",
@@ -390,143 +483,25 @@ def _build_plan(
         minutes_per_visit=minutes_per_visit,
         exact=exact,
         notes=notes,
+        final_leg_streets=final_streets,
     )
 
 
-# -- input -----------------------------------------------------------------------------------
-
-
-def _stop_table(stops: pd.DataFrame, priorities: Mapping[str, float] | pd.Series | None) -> pd.DataFrame:
-    """unit_id, lon, lat, priority, label and the other columns of the stops, index 0 … n-1."""
-    if not isinstance(stops, pd.DataFrame):
-        raise InputError("Die Stopps müssen eine Tabelle (DataFrame) mit der Spalte „unit_id“ sein.")
-    if "unit_id" not in stops.columns:
-        raise InputError("Den Stopps fehlt die Spalte „unit_id“.")
-    frame = pd.DataFrame(stops.drop(columns=[stops.geometry.name]) if _has_geometry(stops) else stops)
-    frame = frame.reset_index(drop=True)
-    ids = frame["unit_id"]
-    if ids.isna().any():
-        raise InputError(f"{int(ids.isna().sum())} Stopp(s) ohne unit_id.")
-    frame["unit_id"] = ids.astype(str)
-    repeated = sorted(set(frame["unit_id"][frame["unit_id"].duplicated()]))
-    if repeated:
-        raise InputError(f"Stopps mehrfach angegeben: {', '.join(repeated)}.")
-
-    if _has_geometry(stops):
-        geoms = stops.geometry
-        if geoms.crs is None:
-            geoms = geoms.set_crs(settings.storage_crs)
-        geoms = geoms.to_crs(settings.storage_crs).to_numpy()
-        bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        lon = np.full(len(geoms), np.nan)
-        lat = np.full(len(geoms), np.nan)
-        if (~bad).any():
-            lon[~bad], lat[~bad] = _point_xy(geoms[~bad])
-    elif {"lon", "lat"} <= set(frame.columns):
-        lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
-        lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
-    else:
-        raise InputError("Den Stopps fehlt die Lage: Punktgeometrie oder Spalten „lon“ und „lat“.")
-    missing = ~(np.isfinite(lon) & np.isfinite(lat))
-    if missing.any():
-        shown = ", ".join(frame["unit_id"][missing].tolist()[:10])
-        raise InputError(f"Stopps ohne Lage (Koordinaten fehlen): {shown}.")
-    frame["lon"] = lon
-    frame["lat"] = lat
-
-    if "priority" in frame.columns:
-        prio = pd.to_numeric(frame["priority"], errors="coerce")
-        bad = prio.isna() & frame["priority"].notna()
-        if bad.any():
-            shown = ", ".join(frame["unit_id"][bad].tolist()[:10])
-            raise InputError(f"Priorität muss eine Zahl sein (höher = wichtiger); ungültig bei: {shown}.")
-        prio = prio.fillna(0.0).astype(float)
-    else:
-        prio = pd.Series(0.0, index=frame.index)
-    if priorities is not None:
-        given = (
-            pd.Series(priorities, dtype=float) if not isinstance(priorities, pd.Series) else priorities.copy()
+def _decisions(priority: np.ndarray, dropped: list[DroppedStop], budget: float | None) -> list[str]:
+    """Why each kept stop is in the walk (German)."""
+    if budget is None:
+        return ["eingeplant (ohne Zeitbudget)"] * len(priority)
+    if not dropped:
+        return [f"eingeplant: alle Stopps passen ins Zeitbudget von {fmt_number(budget)} min"] * len(priority)
+    fitting = [d.priority for d in dropped if not d.too_far]
+    if not fitting:
+        return ["eingeplant: passt ins Zeitbudget (weggelassen sind nur Stopps, die allein zu weit sind)"] * len(
+            priority
         )
-        given.index = given.index.astype(str)
-        unknown = sorted(set(given.index) - set(frame["unit_id"]))
-        if unknown:
-            raise InputError(f"Prioritäten für unbekannte Stopps angegeben: {', '.join(unknown[:10])}.")
-        mapped = frame["unit_id"].map(given)
-        prio = mapped.astype(float).where(mapped.notna(), prio)
-    frame["priority"] = prio.to_numpy(float)
-
-    if "label" not in frame.columns:
-        frame["label"] = _labels(frame)
-    else:
-        frame["label"] = frame["label"].where(frame["label"].notna(), _labels(frame)).astype(str)
-    return frame
-
-
-def _has_geometry(frame: pd.DataFrame) -> bool:
-    return isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns
-
-
-def _labels(frame: pd.DataFrame) -> pd.Series:
-    """``"Eisenbahnstraße 66"`` from street and house number, else the unit id."""
-    if "street" not in frame.columns:
-        return frame["unit_id"].astype(str)
-    street = frame["street"].astype("string").str.strip()
-    number = (
-        frame["housenumber"].astype("string").str.strip()
-        if "housenumber" in frame.columns
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
-    )
-    text = (street.fillna("") + " " + number.fillna("")).str.strip()
-    return text.where(street.notna() & (text != ""), frame["unit_id"].astype(str)).astype(str)
-
-
-def _resolve_point(value: Any, role: str, table: pd.DataFrame) -> WalkPoint:
-    if isinstance(value, WalkPoint):
-        return value
-    if isinstance(value, str):
-        from geo.places.areas import get_quarter
-
-        quarter = get_quarter(value)
-        return WalkPoint(quarter.office_name, quarter.office_lon, quarter.office_lat)
-    if hasattr(value, "office_lon") and hasattr(value, "office_lat"):
-        return WalkPoint(
-            str(getattr(value, "office_name", role)), float(value.office_lon), float(value.office_lat)
-        )
-    if isinstance(value, Point):
-        if value.is_empty:
-            raise InputError(f"{role}: leerer Punkt.")
-        return WalkPoint(role, float(value.x), float(value.y))
-    try:
-        lon, lat = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"{role} nicht verstanden: {value!r}. Erwartet wird (lon, lat), ein Punkt oder ein Quartiersname."
-        ) from None
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise InputError(f"{role}: Koordinaten müssen endliche Zahlen sein, angegeben: {value!r}.")
-    return WalkPoint(role, lon, lat)
-
-
-def _role_label(role: str, point: WalkPoint) -> str:
-    return role if point.name == role else f"{role} ({point.name})"
-
-
-def _default_start(table: pd.DataFrame) -> WalkPoint:
-    """The office of the stops' quarter, or of the quarter whose office is nearest to them."""
-    from geo.places.areas import get_quarter, load_quarters
-
-    if "quarter" in table.columns:
-        named = {q for q in table["quarter"].dropna().astype(str) if q.strip()}
-        if len(named) == 1:
-            quarter = get_quarter(named.pop())
-            return WalkPoint(quarter.office_name, quarter.office_lon, quarter.office_lat)
-    quarters = list(load_quarters().values())
-    if not len(table):
-        q = quarters[0]
-        return WalkPoint(q.office_name, q.office_lon, q.office_lat)
-    to_metric = Transformer.from_crs(settings.storage_crs, settings.metric_crs, always_xy=True)
-    sx, sy = to_metric.transform(table["lon"].to_numpy(float), table["lat"].to_numpy(float))
-    cx, cy = float(np.mean(sx)), float(np.mean(sy))
-    ox_, oy_ = to_metric.transform([q.office_lon for q in quarters], [q.office_lat for q in quarters])
-    q = quarters[int(np.argmin(np.hypot(np.asarray(ox_) - cx, np.asarray(oy_) - cy)))]
-    return WalkPoint(q.office_name, q.office_lon, q.office_lat)
+    top, which = max(fitting), "weggelassenen Stopps" + (", die passen könnten," if len(fitting) < len(dropped) else "")
+    return [
+        f"eingeplant: Dringlichkeit {_priority_text(p)} höher als die aller {which} (bis {_priority_text(top)})"
+        if p > top
+        else f"eingeplant: Dringlichkeit {_priority_text(p)} wie weggelassene Stopps, aber weniger Umweg"
+        for p in priority
+    ]

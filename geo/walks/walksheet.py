@@ -6,10 +6,12 @@ route with arrows in walking direction, the stops numbered in walking order
 and coloured by status, start (S) and end (Z), a scale bar, a north arrow,
 the date („Stand“) and the attribution of the network („© OpenStreetMap-
 Mitwirkende, ODbL“ when it comes from OpenStreetMap). Then one table row per
-stop in walking order: number, address, business or „leer seit MM.JJJJ“,
-what to check (from the reason the stop was selected) and room for notes,
-with tick boxes for the outcome. Stops left out for the time budget follow
-with the reason.
+stop in walking order: number, address, the streets to walk there („über
+Eisenbahnstraße → Hermann-Liebmann-Straße“, where the network has names),
+business or „leer seit MM.JJJJ“, what to check (from the reason the stop was
+selected) and room for notes, with tick boxes for the outcome. Stops left out
+for the time budget follow with their address and the reason. A walk that
+starts at its first stop (office address not entered) says so under the title.
 
 Contact data (owner, contact person, phone) appear only in the internal
 version (``internal=True``). Every text from the register is escaped for
@@ -106,12 +108,12 @@ def map_credits(
     if network_credit:
         out.append(
             f"Wegenetz{' und Straßen' if streets else ''}: {network_credit}"
-            if network_credit == OSM_CREDIT
+            if network_credit.startswith(OSM_CREDIT)
             else network_credit
         )
     boundary = SM.boundary_credit(boundaries) if boundaries is not None and len(boundaries) else None
     if boundary:
-        out.append(f"Grenzen: {boundary}")
+        out.append(f"Ortsteilgrenzen: {boundary}")
     out.append(SM.NO_BASEMAP)
     return out
 
@@ -366,6 +368,8 @@ def _stop_rows(plan: WalkPlan, st: dict[str, ParagraphStyle], *, internal: bool)
     for row in plan.stops.to_dict("records"):
         meta = f"{_text(row.get('unit_id'))} · nach {fmt_number(float(row['cumulative_m']))} m · ca. {fmt_number(float(row['eta_min']))} min"
         address: list[Any] = [_p(_text(row.get("label")) or _text(row.get("unit_id")), st["cell_b"]), _p(meta, st["small"])]
+        if _text(row.get("streets")):
+            address.append(_p(f"über {_text(row.get('streets'))}", st["small"]))
         if internal:
             contact = [f"{label}: {_text(row.get(col))}" for col, label in CONTACT_FIELDS.items() if _text(row.get(col))]
             if contact:
@@ -468,6 +472,8 @@ def walk_sheet_pdf(
     ]
     story: list[Any] = [_p(title, st["title"])]
     story += [_p(line, st["info"]) for line in info]
+    if plan.start_note:
+        story.append(_p(plan.start_note, st["warn"]))
     if walk_id:
         story.append(_p(f"Begehung {walk_id} · Fassung: {version}", st["warn"] if internal else st["info"]))
     else:
@@ -507,15 +513,18 @@ def walk_sheet_pdf(
         )
     )
     story.append(table)
-    back = f"Zurück zum Start: {fmt_number(plan.final_leg_m)} m." if plan.round_trip else ""
+    via = f" über {' → '.join(plan.final_leg_streets)}" if plan.final_leg_streets else ""
+    back = f"Zurück zum Start: {fmt_number(plan.final_leg_m)} m{via}." if plan.round_trip else ""
     if plan.end is not None and not plan.round_trip:
-        back = f"Weiter zum Ziel ({plan.end.name}): {fmt_number(plan.final_leg_m)} m."
+        back = f"Weiter zum Ziel ({plan.end.name}): {fmt_number(plan.final_leg_m)} m{via}."
     if back:
         story += [Spacer(1, 2 * mm), _p(back, st["info"])]
     if plan.dropped:
         story += [CondPageBreak(30 * mm), Spacer(1, 4 * mm), _p("Nicht eingeplant", st["h2"])]
         for d in plan.dropped:
-            story.append(_markup([(d.unit_id, True), (d.reason, False)], st["info"]))
+            name = d.label if d.label and d.label != d.unit_id else ""
+            heading = f"{name} ({d.unit_id})" if name else d.unit_id
+            story.append(_markup([(heading, True), (d.ranking, False), (d.reason, False)], st["info"]))
             story.append(Spacer(1, 1.5 * mm))
     story += [
         Spacer(1, 4 * mm),

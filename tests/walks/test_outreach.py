@@ -32,6 +32,7 @@ from geo.walks.qfield import VisitImportRejected, export_qfield, import_qfield
 from geo.walks.stops import RULE_CHECKS, Rule, select_stops
 from geo.walks.visits import due_follow_ups, follow_up_table, log_visit, mark_follow_up_done
 from tests.conftest import make_observations, make_units
+from tests.signin import signed_in
 
 AT = date(2024, 5, 1)
 TODAY = date(2024, 5, 3)
@@ -124,7 +125,10 @@ def test_vacant_rule(register):
         "V1": "leer seit 01.2023 (15 Monate)",
         "P1": "vermutlich leer seit 06.2023 (11 Monate)",
     }
-    assert set(stops["priority"]) == {2.0}
+    # longer vacancy ranks higher, a recent visit lowers (settings.walk_weight_*)
+    assert list(stops["unit_id"]) == ["G1", "P1", "V1"]
+    assert list(stops["priority"]) == [8.9, 4.9, 3.72]
+    assert stops.loc[0, "ranking"] == "Dringlichkeit 8,9: Leerstand +2, 50 Monate leer +5,1, nie besucht +1,8"
     assert stops.loc[stops["unit_id"] == "V1", "state"].item() == "leer seit 01.2023"
     assert "D1" not in set(stops["unit_id"])  # vacant before, demolished now
 
@@ -156,13 +160,13 @@ def test_priorities_add_up_and_picks_and_verify(register):
         register, at=AT, rules=["vacant>6m", "unvisited>12m"], picked=["O1"], verify=verify
     )
     stops = selection.frame
-    assert list(stops["unit_id"]) == ["O1", "V2", "P1", "G1", "V1", "N1"]  # equal priority: by address
-    assert list(stops["priority"]) == [6.0, 5.0, 3.0, 3.0, 2.0, 1.0]
-    assert stops.loc[0, "rules"] == "picked,unvisited"
-    assert stops.loc[0, "reason"] == "ausgewählt; zuletzt besucht am 05.01.2023"
-    assert stops.loc[0, "check"] == RULE_CHECKS["unvisited"]
+    assert list(stops["unit_id"]) == ["G1", "V2", "O1", "P1", "V1", "N1"]
+    assert list(stops["priority"]) == [9.9, 7.0, 6.79, 5.9, 3.72, 2.8]
+    assert stops.loc[2, "rules"] == "picked,unvisited"
+    assert stops.loc[2, "reason"] == "ausgewählt; zuletzt besucht am 05.01.2023"
+    assert stops.loc[2, "check"] == RULE_CHECKS["unvisited"]
     assert stops.loc[1, "reason"] == "Im Register leer, in OpenStreetMap Bäckerei; noch nie besucht"
-    assert stops.loc[2, "reason"] == "vermutlich leer seit 06.2023 (11 Monate); noch nie besucht"
+    assert stops.loc[3, "reason"] == "vermutlich leer seit 06.2023 (11 Monate); noch nie besucht"
     assert stops.crs == "EPSG:4326" and (stops.geometry.geom_type == "Point").all()
     assert selection.notes == ("1 Einträge der Prüfliste ohne Einheit im Register übergangen.",)
     assert stops.attrs == {}  # the notes travel in the selection, not in DataFrame.attrs
@@ -531,6 +535,7 @@ def demo_copy(tmp_path, monkeypatch) -> Path:
     else:
         synthetic_store(target, n=120)
     monkeypatch.setenv("QM_STORE", str(target))
+    monkeypatch.setenv("QM_OSM_CACHE", str(tmp_path / "osm-cache"))  # no saved real network
     monkeypatch.setattr(settings, "default_store_path", target)
     return target
 
@@ -540,6 +545,7 @@ def page(path: str, store: Path, **state):
 
     at = AppTest.from_file(str(ROOT / path), default_timeout=60)
     at.session_state["qm_store_path"] = str(store)
+    signed_in(at)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
@@ -568,7 +574,7 @@ def test_begehung_page_on_the_demo_plans_on_the_fictional_demo_network(demo_copy
     if not demo_network.is_file():
         pytest.skip("data/demo-walk-network.osm fehlt")
     at = page("pages/begehung.py", demo_copy)
-    assert at.text_input(key="b_graph_path").value == str(demo_network)
+    assert at.selectbox(key="b_network:").value == "demo"  # no real network saved: the demo's is the default
     assert DEMO_NETWORK_CREDIT in texts(at)
     next(b for b in at.button if b.label == "Route planen").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -576,10 +582,13 @@ def test_begehung_page_on_the_demo_plans_on_the_fictional_demo_network(demo_copy
     assert len(walk.plan.stops) > 0 and walk.network_credit == DEMO_NETWORK_CREDIT
 
 
-def test_begehung_page_plans_a_walk(grid_world):
+def test_begehung_page_plans_a_walk(grid_world, tmp_path, monkeypatch):
+    monkeypatch.setenv("QM_OSM_CACHE", str(tmp_path / "osm-cache"))  # no saved real network
     grid, store_path = grid_world
+    monkeypatch.setattr(settings, "server_files_dir", grid.path.parent)  # the network is offered by name
     at = page("pages/begehung.py", store_path)
-    at.text_input(key="b_graph_path").set_value(str(grid.path)).run()
+    at.selectbox(key="b_network:").set_value("file").run()
+    at.selectbox(key="b_graph_file").set_value(grid.path.name).run()
     assert not at.exception, [e.value for e in at.exception]
     at.date_input(key="b_at").set_value(date(2024, 5, 3)).run()
     next(b for b in at.button if b.label == "Route planen").click().run()

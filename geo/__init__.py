@@ -2,7 +2,8 @@
 
 The public surface, by domain (see the README's code map):
 
-- :func:`open_store` opens the register and ``store.read()`` gives a :class:`Register`;
+- :func:`open_store` opens the register (a GeoPackage file, or a PostGIS database by its
+  ``postgresql://`` URL) and ``store.read()`` gives a :class:`Register`;
   ``store.write(changes, expected_version=...)`` writes a :class:`ChangeSet` in one transaction;
 - :mod:`geo.register.stats` computes the figures (``status_at``, ``stats``, ``timeline``,
   ``events``, ``vacancy_spells``, ``compare``);
@@ -17,7 +18,7 @@ The public surface, by domain (see the README's code map):
 from geo.errors import InputError, QuartiersmonitorError, SchemaVersionError, StoreConflict, StoreError
 from geo.register.history import Register
 from geo.register.model import STATUSES, Status
-from geo.register.store import ChangeSet, GeoPackageStore, open_store
+from geo.register.store import ChangeSet, GeoPackageStore, PostgisStore, open_store
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __all__ = [
     "ChangeSet",
     "GeoPackageStore",
     "InputError",
+    "PostgisStore",
     "QuartiersmonitorError",
     "Register",
     "STATUSES",

@@ -8,6 +8,7 @@ where noted.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -31,20 +32,23 @@ def _package_data_dir() -> Path:
         return Path(__file__).resolve().parent.parent / "data"
 
 
-#: Folder with the project's own data: demo register, approximate boundaries, quarter config.
+#: Folder with the project's own data: demo register, official Ortsteil boundaries, quarter config.
 data_dir: Path = _package_data_dir()
 
 #: The committed demo register (fictional), made by ``python -m geo demo``.
 demo_store_path: Path = data_dir / "demo.gpkg"
 
-#: The register the app and the command line use when none is given (``--store``, page *Daten*).
+#: The register the app and the command line use when none is given (``--store``, page *Daten*):
+#: a ``.gpkg`` file or the URL of a PostGIS register (``postgresql://…``).
 #: ``None``: the environment variable ``QM_STORE``, read when needed (:func:`named_store_path`).
 #: Writing commands need one of them; reading commands and the app fall back to the demo
 #: working copy (:func:`demo_work_path`) and say so.
-default_store_path: Path | None = None
+default_store_path: Path | str | None = None
 
-#: The project's own approximate Ortsteil outlines (hand-drawn, not official).
-approx_boundaries_path: Path = data_dir / "boundaries-approx.geojson"
+#: Default Ortsteil boundaries: the official polygons of the Stadt Leipzig for the Ortsteile of both
+#: quarters (Datenlizenz Deutschland – Namensnennung 2.0; see ``data/README.md``). Another polygon file
+#: with a name column can be given; it is read as :func:`geo.places.areas.official_boundaries`.
+boundaries_path: Path = data_dir / "ortsteile.geojson"
 
 #: Which Ortsteile form which quarter (configuration, not code).
 quarters_config_path: Path = data_dir / "quarters.toml"
@@ -120,14 +124,38 @@ def _env_path(name: str) -> Path | None:
     return Path(text).expanduser() if text else None
 
 
-def named_store_path() -> Path | None:
+#: How a register on a PostgreSQL/PostGIS server is named instead of a file (``--store``, ``QM_STORE``).
+_STORE_URL_PREFIXES: tuple[str, ...] = ("postgresql://", "postgres://")
+
+
+def store_location(value: str | os.PathLike[str]) -> Path | str:
+    """A register as the user named it: a URL (``postgresql://…``) stays text, anything else is a file path.
+
+    (``Path`` would fold the URL's ``//``; ``~`` in a file path is expanded.) Any ``scheme://``
+    stays text, so that a mistyped one is refused as an address (its password masked), not
+    looked for as a file.
+    """
+    text = os.fspath(value).strip()
+    if text.lower().startswith(_STORE_URL_PREFIXES) or re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text):
+        return text
+    return Path(text).expanduser()
+
+
+def is_store_url(value: str | os.PathLike[str]) -> bool:
+    """Whether ``value`` names a register on a PostgreSQL/PostGIS server (``postgresql://``, ``postgres://``)."""
+    return os.fspath(value).strip().lower().startswith(_STORE_URL_PREFIXES)
+
+
+def named_store_path() -> Path | str | None:
     """The register the user named for this process: :data:`default_store_path`, else ``QM_STORE``.
 
-    ``None`` when neither is set; only reading may then fall back to the demo working copy.
+    A file path, or the URL of a PostGIS register as text (:func:`store_location`). ``None``
+    when neither is set; only reading may then fall back to the demo working copy.
     """
     if default_store_path is not None:
-        return Path(default_store_path).expanduser()
-    return _env_path("QM_STORE")
+        return store_location(default_store_path)
+    text = os.environ.get("QM_STORE", "").strip()
+    return store_location(text) if text else None
 
 
 def user_data_folder() -> Path:
@@ -201,3 +229,103 @@ status_words_path: Path = data_dir / "status_words.csv"
 #: (``Bäckerei``, ``Späti``) gives a unit without use class the use class of the longest keyword that
 #: starts one of its words. The office extends it without code (see README, *Loading your own list*).
 sector_keywords_path: Path = data_dir / "sector_keywords.csv"
+
+# -- sign-in and accounts -----------------------------------------------------------------------------
+
+#: Shortest password a local account accepts (characters).
+min_password_chars: int = _env_int("QM_MIN_PASSWORD_CHARS", 10)
+
+#: Failed sign-ins in a row (within :data:`signin_failure_window_s`) after which an account pauses.
+signin_max_failures: int = _env_int("QM_SIGNIN_MAX_FAILURES", 5)
+
+#: Seconds a sign-in pauses after :data:`signin_max_failures` failures; tries meanwhile are refused.
+signin_pause_s: int = _env_int("QM_SIGNIN_PAUSE_S", 60)
+
+#: Window (seconds) within which failed sign-ins are counted.
+signin_failure_window_s: int = _env_int("QM_SIGNIN_FAILURE_WINDOW_S", 3600)
+
+# -- walks: the real walking network and which stops come first (issues 11 and 13) -----------------
+
+#: Metres by which a quarter's outline is widened when its walking network is downloaded or cut from a
+#: file (``python -m geo network``), so that streets along the boundary and short cuts just outside count.
+walk_network_buffer_m: float = 300.0
+
+#: Priority points a stop gets for each rule it was selected by (the points add up): ``picked`` by hand,
+#: ``verify`` (register and OpenStreetMap disagree), ``new`` (new business not yet welcomed),
+#: ``vacant``, ``unvisited``. A time budget leaves out the stops with the fewest points first.
+walk_rule_weights: dict[str, float] = {
+    "picked": 5.0, "verify": 4.0, "new": 3.0, "vacant": 2.0, "unvisited": 1.0,
+}  # fmt: skip
+
+#: Priority points per month a stop has stood empty (vacant or probably vacant), counted up to
+#: :data:`walk_vacancy_max_months`: a unit empty for 27 months gets 2.7 points more than a new vacancy.
+walk_weight_vacant_month: float = 0.1
+
+#: Priority points of a stop with a follow-up (Nachfassen) due on or before the walk's date and not done.
+walk_weight_follow_up: float = 3.0
+
+#: Priority points per month since a stop's last visit, counted up to :data:`walk_unvisited_max_months`;
+#: a unit never visited counts as visited that long ago.
+walk_weight_unvisited_month: float = 0.05
+
+#: Months after which a longer vacancy adds no more priority points (five years and more count alike).
+walk_vacancy_max_months: int = 60
+
+#: Months after which a longer time since the last visit adds no more priority points (also the
+#: months a unit never visited counts as).
+walk_unvisited_max_months: int = 36
+
+# -- geocoding: addresses without coordinates (issue 11) ------------------------------------------
+# Read when a geocoder is made or an address placed (see README, *Loading your own list*).
+
+#: Nominatim server for ``--geocode nominatim`` (``QM_NOMINATIM_URL``), e.g. an own server
+#: ``http://127.0.0.1:8080``. The public server allows no bulk geocoding (see
+#: :data:`nominatim_max_queries`).
+nominatim_url: str = os.environ.get("QM_NOMINATIM_URL", "").strip() or "https://nominatim.openstreetmap.org"
+
+#: How the project names itself to Nominatim (``QM_NOMINATIM_USER_AGENT``; its usage policy asks
+#: for an identifying user agent).
+nominatim_user_agent: str = (
+    os.environ.get("QM_NOMINATIM_USER_AGENT", "").strip()
+    or "Quartiersmonitor/0.1 (Quartiersservice Wirtschaft, Leipzig)"
+)
+
+#: Seconds between two Nominatim requests; values below 1 are taken as 1 (usage policy).
+nominatim_min_delay_s: float = 1.0
+
+#: Seconds to wait for one Nominatim answer.
+nominatim_timeout_s: float = 10.0
+
+#: Most addresses one run may ask Nominatim that are not in the cache yet
+#: (``QM_NOMINATIM_MAX_QUERIES``); a longer list is refused before anything is sent.
+nominatim_max_queries: int = _env_int("QM_NOMINATIM_MAX_QUERIES", 500)
+
+#: Smallest similarity (0-100, rapidfuzz ratio of the street keys) at which an unknown street
+#: name is read as a known one (a typo such as "Ludwisgtraße"); the result is ``fuzzy_street``.
+geocode_street_threshold: float = 88.0
+
+#: Points of one address farther than this (metres) from their centre are different places
+#: (the same street name twice): the address is not placed and the user is asked for a postcode.
+geocode_max_spread_m: float = 150.0
+
+#: A house number not in the address data is placed between the nearest known numbers of the same
+#: side (parity) below and above when they differ by at most this much (``interpolated``).
+geocode_max_number_gap: int = 10
+
+#: A street-only result (house number missing or unknown) is the centre of the street's known
+#: addresses, given only when they lie within this distance (metres) of it; else not placed.
+geocode_street_only_max_m: float = 300.0
+
+# -- the server's data folder (issue "One register for the whole team") ----------------------------
+
+#: The one folder on the server whose files the app offers by name (address files, OSM extracts,
+#: building snapshots, walking networks). ``None``: ``QM_FILES_DIR``; unset, the app offers uploads
+#: only. Pages never read a path a user typed.
+server_files_dir: Path | None = None
+
+
+def server_files_folder() -> Path | None:
+    """The configured server data folder (:data:`server_files_dir` or ``QM_FILES_DIR``), or ``None``."""
+    if server_files_dir is not None:
+        return Path(server_files_dir)
+    return _env_path("QM_FILES_DIR")

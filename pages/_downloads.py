@@ -1,13 +1,15 @@
-"""Downloads of the pages' charts and maps as PNG and SVG, made on click and cached per store version."""
+"""Downloads of the pages' charts and maps as PNG and SVG (cached per store version), and of tables as CSV and XLSX."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from geo.app.exchange import IMAGE_MIME, figure_for, figure_name
 from geo.app.filters import Filters
+from geo.app.unitlist import LIST_MIME
 from pages import _ui
 
 
@@ -42,4 +44,25 @@ def image_downloads(h: _ui.Handle, filters: Filters, kind: str, *, key: str, by_
             icon=":material/download:",
             key=f"{key}_{fmt}",
             help=f"Als {fmt.upper()} herunterladen ({'Rastergrafik, 200 dpi' if fmt == 'png' else 'Vektorgrafik'})",
+        )
+
+
+def table_downloads(make: Callable[[str], bytes], *, name: Callable[[str], str], key: str) -> None:
+    """Small „CSV“ and „XLSX“ buttons for a table, right-aligned; the file is made only when clicked.
+
+    ``make(fmt)`` returns the file (:func:`geo.app.unitlist.list_bytes`: formula-safe,
+    German dates), ``name(fmt)`` its file name; ``key`` makes the buttons unique.
+    """
+    row = st.container(horizontal=True, horizontal_alignment="right", gap="small")
+    for fmt, help_text in (("csv", "CSV für Excel (; und Dezimalkomma)"), ("xlsx", "Excel-Arbeitsmappe")):
+        row.download_button(
+            fmt.upper(),
+            data=lambda fmt=fmt: make(fmt),
+            file_name=name(fmt),
+            mime=LIST_MIME[fmt],
+            on_click="ignore",
+            type="tertiary",
+            icon=":material/download:",
+            key=f"{key}_{fmt}",
+            help=f"Liste wie angezeigt herunterladen ({help_text})",
         )

@@ -29,7 +29,7 @@ from pages._ui import Handle
 #: Widget key of each filter field.
 WIDGET_KEYS = {name: f"f_{name}" for name in QUERY_NAMES}
 
-ALL_FIELDS = ("quarter", "ortsteil", "street", "statuses", "use_classes", "at", "since", "basemap", "presentation")
+ALL_FIELDS = ("quarter", "ortsteil", "street", "statuses", "use_classes", "at", "since", "basemap")
 
 
 def _widget_value(filters: Filters, name: str) -> Any:
@@ -106,8 +106,6 @@ def filter_widgets(
             values[name] = None if picked == default else picked
         elif name == "basemap":
             values[name] = slot.selectbox("Hintergrundkarte", list(BASEMAP_KEYS), key=key, format_func=maps.BASEMAPS.get)
-        elif name == "presentation":
-            values[name] = slot.toggle("Präsentationsmodus", key=key, help="Ohne personenbezogene Daten und ohne Bearbeiten.")
     new = replace(current, **values)
     st.session_state[_session.FILTERS] = new
     _write_query_params(new)
@@ -138,8 +136,3 @@ def _write_query_params(filters: Filters) -> None:
                 st.query_params[param] = wanted[param]
         elif param in st.query_params:
             del st.query_params[param]
-
-
-def presentation_on() -> bool:
-    """Whether presentation mode is on (then nothing personal may be offered on any page)."""
-    return bool((st.session_state.get(_session.FILTERS) or Filters()).presentation)

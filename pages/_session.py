@@ -11,8 +11,11 @@ use their names. The keys of the filter widgets (``f_<name>``) are
 Shared by several pages
 
 =====================  =========================================================
-:data:`STORE`          the register opened on page *Daten* (path as text), read
-                       by :func:`pages._ui.load` on every page
+:data:`ACCOUNT`        the local account signed in (its name); the role is read
+                       from the account store on every run (:mod:`pages._auth`)
+:data:`OIDC_SEEN`      the city account whose sign-in was recorded in the audit
+:data:`STORE`          the register opened on page *Daten* (admin; path as text),
+                       read by :func:`pages._ui.load` on every page
 :data:`FILTERS`        the sidebar filters (:class:`geo.app.filters.Filters`)
 :data:`FILTERS_PAGE`   the page that drew the filter widgets last
 :data:`WALK`           the last walk planned on *Begehung planen*, visited on
@@ -25,12 +28,18 @@ before ``st.rerun()`` and shown (and popped) on the next run.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import streamlit as st
 
 # -- shared by several pages ----------------------------------------------------------------------
 
+#: The local account signed in this session (its name); absent: nobody or an identity-provider account.
+#: Never bound to a widget, so a browser cannot set it.
+ACCOUNT = "qm_account"
+#: The e-mail of the identity-provider (OIDC) sign-in already recorded in the audit trail.
+OIDC_SEEN = "qm_oidc_seen"
 #: The register file opened on page *Daten* (path as text); ``None``/absent: the named or demo register.
 STORE = "qm_store_path"
 #: The sidebar filters shared by all pages (:class:`geo.app.filters.Filters`).
@@ -57,11 +66,34 @@ FORM_VERSION = "qm_form_version"
 CONFLICT = "qm_conflict"
 #: Widget key of the form's save button (set while the form is submitted).
 OBSERVATION_SAVE = "k_obs_save"
+#: The last row picked in the unit list, as ``(widget key, unit id)`` (so a pick is handled once).
+LAST_LIST_PICK = "qm_last_list_pick"
+
+
+def unit_list(view: str) -> str:
+    """Widget key of the unit list of a view (``Filters.key()``): a new view starts without a selected row."""
+    return "qm_unit_list_" + hashlib.sha1(view.encode("utf-8")).hexdigest()[:12]
 
 # -- Daten ----------------------------------------------------------------------------------------
 
 #: Message after an import or a reset of the demo working copy.
 DATA_FLASH = "qm_data_flash"
+#: The store version the review list „Zu prüfen: Verortung“ was last shown on (its edits are made on it).
+GEOCODE_VERSION = "qm_geocode_version"
+#: Message after a unit's place was accepted or set on the map (or refused: the store changed meanwhile).
+GEOCODE_FLASH = "qm_geocode_flash"
+#: The unit chosen in the review list (widget key).
+GEOCODE_UNIT = "gr_unit"
+#: The small map where a click sets the unit's new place (``st_folium`` key; its value holds ``last_clicked``).
+GEOCODE_MAP = "gr_map"
+#: Widget keys of the buttons „Übernehmen“ and „Speichern“ (set while clicked: the list's version is kept).
+GEOCODE_ACCEPT = "gr_accept"
+GEOCODE_SAVE = "gr_save"
+
+# -- Konten ---------------------------------------------------------------------------------------
+
+#: Message after an account was saved or removed.
+ACCOUNTS_FLASH = "qm_accounts_flash"
 
 # -- OpenStreetMap --------------------------------------------------------------------------------
 
@@ -80,6 +112,9 @@ def osm_edit(kind: str) -> str:
 VISIT_STOP = "v_stop"
 #: The stop to select on the next run (set after saving a visit).
 VISIT_NEXT = "v_next"
+#: The unit chosen among the search hits (widget key; forgotten when the search changes, so the best hit is
+#: preselected).
+VISIT_UNIT = "v_unit"
 #: Message after a visit was saved.
 VISIT_FLASH = "v_flash"
 #: Message after a QField GeoPackage was taken over.
@@ -87,8 +122,13 @@ QFIELD_FLASH = "v_qflash"
 
 # -- Begehung planen ------------------------------------------------------------------------------
 
-#: Path of the walking network on the server (widget key, preset with the demo network).
-GRAPH_PATH = "b_graph_path"
+#: The walking network file chosen by name from the server data folder (widget key, for „andere Datei“).
+GRAPH_FILE = "b_graph_file"
+
+
+def network_choice(quarter: str | None) -> str:
+    """Widget key of the chosen walking network, one per quarter: each starts at that quarter's saved network."""
+    return f"b_network:{quarter or ''}"
 
 # -- Bericht --------------------------------------------------------------------------------------
 

@@ -14,22 +14,22 @@ from typing import Any
 import streamlit as st
 
 from geo import dates, formats, settings
+from geo.access.accounts import AuditAction
+from geo.access.roles import Right
 from geo.app.filters import Filters
 from geo.app.units import search_units, unit_label
 from geo.errors import QuartiersmonitorError
 from geo.register.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
 from geo.walks import outreach, visits
 from geo.walks.qfield import VisitImportRejected, import_qfield
-from pages import _filters, _router, _session, _ui
+from pages import _auth, _router, _session, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.WALKS, title="Besuche erfassen")
 
 
 h = _ui.load()
 _ui.page_header("Besuche erfassen", h, caption="Je Stopp das Ergebnis eintragen – auch unterwegs auf dem Handy.")
-if _filters.presentation_on():
-    st.info("Präsentationsmodus: Erfassen ist ausgeschaltet.")
-    st.stop()
 walk: outreach.OutreachWalk | None = st.session_state.get(_session.WALK)
 
 
@@ -51,12 +51,15 @@ def choose_unit() -> tuple[str | None, str | None, list[str]]:
         st.caption(_md(f"{formats.display_text(row.get('reason'))} – {formats.display_text(row.get('check'))}"))
         return unit_id, walk.walk_id, list(labels)
     frame = _ui.status_frame(h, Filters())
-    hits = search_units(frame, st.text_input("Einheit suchen (Kennung, Straße oder Betrieb)", key="v_query"))
+    # a new search forgets the unit chosen before: the best hit (exact address first) is preselected
+    query = st.text_input("Einheit suchen (Kennung, Straße oder Betrieb)", key="v_query", on_change=_session.pop,
+                          args=(_session.VISIT_UNIT,))
+    hits = search_units(frame, query)
     if hits.empty:
         st.caption("Einheit suchen, um einen Besuch zu erfassen.")
         return None, None, []
     labels = {r["unit_id"]: unit_label(r) for r in hits.to_dict("records")}
-    return st.selectbox("Einheit", list(labels), format_func=labels.get, key="v_unit"), None, []
+    return st.selectbox("Einheit", list(labels), format_func=labels.get, key=_session.VISIT_UNIT), None, []
 
 
 @st.fragment
@@ -86,14 +89,17 @@ def visit_form() -> None:
     if outcome is None:
         st.warning("Bitte ein Ergebnis wählen.")
         return
+    _auth.require(Right.WALKS)  # checked again at the write (a fragment rerun skips the page's top)
     try:
         logged = visits.log_visit(
             h.store, unit_id=unit_id, visited_on=visited_on, outcome=outcome, status=status,
-            business_name=business, follow_up_on=follow_up, note=note, walk_id=walk_id,
+            business_name=business, follow_up_on=follow_up, note=note, walk_id=walk_id, recorded_by=_auth.name(),
         )
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
+    _auth.audit(AuditAction.WRITE, f"Besuch bei Einheit {unit_id}" + (f", Beobachtung Nr. {logged.obs_id}"
+                                                                   if logged.obs_id is not None else ""))
     extra = " mit neuer Beobachtung" if logged.obs_id is not None else ""
     st.session_state[_session.VISIT_FLASH] = f"Besuch bei {unit_id}{extra} gespeichert."
     if unit_id in order and order.index(unit_id) + 1 < len(order):
@@ -110,8 +116,9 @@ def qfield() -> None:
     upload = st.file_uploader("Ausgefülltes GeoPackage der Begehung (.gpkg)", type=["gpkg"], key="v_qfield")
     if upload is None or not st.button("Übernehmen", key="v_import"):
         return
+    _auth.require(Right.WALKS)
     try:
-        result = import_qfield(h.store, upload.getvalue())
+        result = import_qfield(h.store, upload.getvalue(), recorded_by=_auth.name())
     except VisitImportRejected as exc:
         st.error(str(exc).split(" – ")[0] + ". Bitte in QField korrigieren und erneut hochladen.")
         st.dataframe(exc.errors, hide_index=True, width="stretch")
@@ -119,6 +126,7 @@ def qfield() -> None:
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
+    _auth.audit(AuditAction.IMPORT, "QField-GeoPackage übernommen (Besuche)")
     st.session_state[_session.QFIELD_FLASH] = result.summary
     st.rerun()
 
@@ -139,11 +147,13 @@ def follow_ups() -> None:
             left.caption(_md(f"{row['state']} · Besuch {formats.fmt_date(row['visited_on'])}: {row['outcome_label']}"
                              + (f" · {formats.display_text(row.get('note'))}" if formats.display_text(row.get("note")) else "")))
             if right.button("erledigt", key=f"v_done_{row['visit_id']}", use_container_width=True):
+                _auth.require(Right.WALKS)
                 try:
                     visits.mark_follow_up_done(h.store, [int(row["visit_id"])])
                 except QuartiersmonitorError as exc:
                     _ui.show_error(exc)
                     return
+                _auth.audit(AuditAction.WRITE, f"Nachfassen erledigt: Besuch Nr. {row['visit_id']}")
                 st.rerun()
 
 

@@ -9,14 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from geo import dates, formats
+from geo.access.roles import Right
 from geo.app.display import german_style
 from geo.app.figures import events_summary, longest_vacant_table, plausible_start, spells_between
 from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.outputs import charts
-from pages import _downloads, _filters, _router, _ui
+from pages import _auth, _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.UNIT_VIEW, title="Entwicklung")
 
 FIELDS = ("quarter", "ortsteil", "use_classes", "at")
 FREQS = {"year": "Jahr", "quarter": "Quartal", "month": "Monat"}
@@ -52,6 +54,8 @@ def rate_section() -> None:
     with st.spinner("Zeitreihe wird berechnet …"):
         frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=by)
     st.altair_chart(charts.vacancy_rate_chart(frame), width="stretch")
+    if note := charts.hidden_rate_note(frame):
+        st.caption(note)
     _downloads.image_downloads(h, view, "rate", key="e_rate_img", start=start, end=end, freq=freq, by=by)
 
 

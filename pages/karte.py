@@ -1,9 +1,11 @@
-"""Karte: units by status on a date, boundaries, new settlements, vacancy heat map.
+"""Karte: units by status on a date, boundaries, new settlements, vacancy heat map, and the list of the units.
 
-A click on a unit (or the search) shows its details and full history, and a
-form records a new observation (internal view only; off in presentation mode).
-The unit panel is a fragment kept light (Markdown tables, one dataframe, the
-timeline chart only on request), so its controls answer quickly.
+A click on a unit -- its dot on the map, its row in the list, or a search hit --
+shows its details and full history (observations and visits), and a form
+records a new observation (role Büro; the role Stadt sees no personal data and
+cannot edit). The list (public columns only) downloads as CSV or XLSX. List and unit panel are
+one fragment kept light (Markdown tables, two dataframes, the timeline chart
+only on request), so their controls answer without rebuilding the map.
 """
 
 from __future__ import annotations
@@ -11,24 +13,29 @@ from __future__ import annotations
 from datetime import date
 from itertools import zip_longest
 
+import pandas as pd
 import streamlit as st
 
 from geo import dates, formats, settings
+from geo.access.accounts import AuditAction
+from geo.access.roles import Right
 from geo.app.display import markdown_table, sector_choices, sector_text
-from geo.app.filters import Filters, describe
+from geo.app.filters import DATA_FIELDS, Filters, describe
+from geo.app.unitlist import DATE_COLUMN, list_bytes, list_name, unit_list
 from geo.app.units import UnitDetails, history_table, search_units, unit_details, unit_label
 from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
 from geo.register.io import record_observation
 from geo.register.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
-from pages import _downloads, _filters, _router, _session, _ui
+from pages import _auth, _downloads, _filters, _router, _session, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.UNIT_VIEW, title="Karte")
 
 h = _ui.load()
 _ui.page_header("Karte", h)
 filters = _filters.filter_widgets(h, _filters.ALL_FIELDS, page=__file__)
-public = filters.presentation
+public = not _auth.can(Right.PERSONAL_DATA)
 st.caption(describe(filters))
 
 data = _ui.map_data(h, filters)
@@ -81,11 +88,12 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
             "Quelle", OBSERVATION_SOURCES, help="Wer hat den Stand geliefert? Namen bitte nur in die interne Notiz."
         )
         new_settlement = left.checkbox("Neuansiedlung", help="Auch wenn die Einheit vorher nicht erfasst war.")
-        recorded_by = right.text_input("Erfasst von (intern)")
+        right.caption(f"Erfasst von: {_auth.shown_name()} (angemeldetes Konto)")
         note = st.text_area("Notiz (intern, nicht in öffentlichen Ansichten)", max_chars=settings.max_field_chars)
         submitted = st.form_submit_button("Beobachtung speichern", type="primary", key=_session.OBSERVATION_SAVE)
     if not submitted:
         return
+    _auth.require(Right.EDIT)  # checked again at the write (a fragment rerun skips the page's top)
     try:
         with st.spinner("Beobachtung wird gespeichert …"):
             obs_id = record_observation(
@@ -99,7 +107,7 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
                 source=source,
                 note=note,
                 new_settlement=new_settlement,
-                recorded_by=recorded_by,
+                recorded_by=_auth.name(),
                 expected_version=st.session_state.get(_session.FORM_VERSION, h.stamp),
             )
     except StoreConflict as exc:  # someone else wrote meanwhile: show the current state, record again
@@ -112,13 +120,42 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
+    _auth.audit(AuditAction.WRITE, f"Beobachtung Nr. {obs_id} zu Einheit {unit_id}")
     st.session_state[_session.MAP_FLASH] = f"Beobachtung Nr. {obs_id} für {unit_id} gespeichert."
     st.rerun()
 
 
-@st.fragment
+@st.cache_data(max_entries=16, show_spinner=False)
+def _unit_table(path: str, stamp: int, key: str) -> pd.DataFrame:
+    return unit_list(_ui._status(path, stamp, key, True, Filters.from_key(key).date_at()))
+
+
+LIST_CONFIG = {
+    "Kennung": st.column_config.TextColumn(width="small"),
+    DATE_COLUMN: st.column_config.DateColumn(format="DD.MM.YYYY", help="seit wann die Einheit diesen Status hat"),
+}
+
+
+def unit_list_view(h: _ui.Handle, filters: Filters) -> None:
+    """The units of the view as a sortable list; a click on a row selects the unit, as a click on its dot."""
+    view = filters.only(*DATA_FIELDS).key()
+    table = _unit_table(h.path, h.stamp, view)
+    st.subheader(f"Einheiten in der Auswahl ({formats.fmt_int(len(table))})")
+    key = _session.unit_list(view)
+    event = st.dataframe(table, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
+                         width="stretch", height=380, placeholder="–", column_config=LIST_CONFIG)
+    rows = event.selection.rows
+    picked = str(table["Kennung"].iloc[rows[0]]) if rows and rows[0] < len(table) else None
+    if picked and (key, picked) != st.session_state.get(_session.LAST_LIST_PICK):
+        st.session_state[_session.UNIT_QUERY] = picked
+        st.session_state[_session.UNIT] = picked
+    st.session_state[_session.LAST_LIST_PICK] = (key, picked)
+    _downloads.table_downloads(lambda fmt: list_bytes(table, fmt, filters=filters, demo=h.demo),
+                               name=lambda fmt: list_name(filters, fmt), key="k_list")
+
+
 def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
-    """Details, history and the observation form of one unit; reruns on its own."""
+    """Details, history and the observation form of one unit."""
     st.subheader("Einheit")
     if message := _session.pop(_session.MAP_FLASH):
         st.success(message)
@@ -126,7 +163,8 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
         st.warning(message)
     frame = _ui.status_frame(h, filters)
     query = st.text_input(
-        "Einheit suchen (Kennung, Straße oder Betrieb)", key=_session.UNIT_QUERY, placeholder="… oder auf der Karte anklicken"
+        "Einheit suchen (Kennung, Straße oder Betrieb)", key=_session.UNIT_QUERY,
+        placeholder="… oder in Karte oder Liste anklicken", on_change=_session.pop, args=(_session.UNIT,),
     )
     hits = search_units(frame, query)
     if hits.empty:
@@ -134,12 +172,13 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
             st.info("Keine Einheit in der aktuellen Auswahl gefunden.")
         return
     labels = {r["unit_id"]: unit_label(r, public=public) for r in hits.to_dict("records")}
-    if st.session_state.get(_session.UNIT) not in labels:
+    if st.session_state.get(_session.UNIT) not in labels:  # a new search preselects its best hit
         st.session_state[_session.UNIT] = next(iter(labels))
     unit_id = st.selectbox(f"Treffer ({len(labels)})", list(labels), key=_session.UNIT, format_func=labels.get)
     try:
         details = unit_details(frame, unit_id, public=public)
         history = h.register.unit_history(unit_id)
+        table = history_table(h.register, unit_id, public=public)
     except QuartiersmonitorError as exc:
         _ui.show_error(exc)
         return
@@ -150,19 +189,29 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
             st.markdown(markdown_table(("Merkmal", "Wert"), details.contact.rows()))
     head, switch = st.columns([3, 1], vertical_alignment="bottom")
     head.markdown("**Verlauf**")
-    if len(history):
-        if switch.toggle("Zeitleiste zeigen", key="qm_unit_chart", help="Status der Einheit als farbige Zeitleiste"):
-            st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
-        table = history_table(h.register, unit_id, public=public)
+    if len(history) and switch.toggle("Zeitleiste zeigen", key="qm_unit_chart",
+                                      help="Status der Einheit als farbige Zeitleiste"):
+        st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
+    if len(table):
         st.dataframe(table, hide_index=True, width="stretch", placeholder="–", column_config=HISTORY_COLUMNS,
                      height="content" if len(table) <= 12 else "auto")
     else:
-        st.caption("Noch keine Beobachtung erfasst.")
-    if public:
-        st.caption("Präsentationsmodus: Bearbeiten ist ausgeschaltet.")
+        st.caption("Noch keine Beobachtung und kein Besuch erfasst.")
+    if not _auth.can(Right.EDIT):
+        st.caption("Nur Ansicht: Beobachtungen erfassen kann die Rolle Büro.")
         return
     current = frame.loc[frame["unit_id"] == unit_id].iloc[0].to_dict()
     _observation_form(h, unit_id, current)
 
 
-unit_panel(h, filters, public)
+@st.fragment
+def units_section(h: _ui.Handle, filters: Filters, public: bool) -> None:
+    """List and unit panel side by side (stacked on a phone); reruns on its own, the map stays as it is."""
+    left, right = st.columns([6, 5], gap="large")
+    with left:
+        unit_list_view(h, filters)
+    with right:
+        unit_panel(h, filters, public)
+
+
+units_section(h, filters, public)

@@ -7,13 +7,14 @@ the lists in :mod:`geo.osm.matching`, taking rows over in :mod:`geo.osm.takeover
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import dates, formats
+from geo.access.accounts import AuditAction
+from geo.access.roles import Right
+from geo.app.serverfiles import list_server_files, server_file
 from geo.errors import QuartiersmonitorError
 from geo.osm import download as osm
 from geo.osm import matching
@@ -21,15 +22,17 @@ from geo.osm.features import OsmTable
 from geo.osm.files import load_businesses, load_businesses_upload
 from geo.osm.takeover import apply_to_register
 from geo.outputs import maps, osm_maps
-from pages import _filters, _router, _session, _ui
+from pages import _auth, _filters, _router, _session, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.EDIT, title="OpenStreetMap")
 
 FIELDS = ("quarter", "ortsteil", "at", "basemap")
 SOURCES = {
     "online": "OpenStreetMap (online, mit gespeichertem Zwischenstand)",
     "file": "Datei (.osm, .geojson, .gpkg)",
 }
+FILE_SUFFIXES = (".osm", ".xml", ".geojson", ".json", ".gpkg")
 
 h = _ui.load()
 _ui.page_header(
@@ -69,20 +72,19 @@ def _osm_data() -> OsmTable | None:
         upload = st.file_uploader(
             "OSM-Datei hochladen", type=["osm", "xml", "geojson", "json", "gpkg"], key="osm_upload"
         )
-        path = st.text_input("… oder Pfad einer Datei auf dem Server", key="osm_path").strip()
-        if upload is None and not path:
+        names = list_server_files(suffixes=FILE_SUFFIXES)
+        chosen = st.selectbox("… oder aus dem Datenordner des Servers", names, index=None, key="osm_server_file",
+                              placeholder="Datei wählen") if names else None
+        if upload is None and not chosen:
             st.info("OSM-XML (z. B. aus JOSM oder overpass-turbo), GeoJSON oder GeoPackage wählen.")
             return None
         try:
-            stamp = (
-                Path(path).expanduser().stat().st_mtime
-                if path and Path(path).expanduser().is_file()
-                else None
-            )
-            data = (upload.getvalue(), upload.name, None) if upload is not None else (None, None, path)
-            return _from_file(*data, stamp, area, polygon)
-        except QuartiersmonitorError as exc:
-            _ui.show_error(exc)
+            if upload is not None:
+                return _from_file(upload.getvalue(), upload.name, None, None, area, polygon)
+            path = server_file(chosen or "", suffixes=FILE_SUFFIXES)
+            return _from_file(None, None, str(path), path.stat().st_mtime, area, polygon)
+        except (QuartiersmonitorError, OSError) as exc:
+            st.error(str(exc))
             return None
     if st.button("OSM-Daten abrufen", type="primary", key="osm_fetch", help=f"Betriebe in {area} neu laden"):
         try:
@@ -122,8 +124,8 @@ except QuartiersmonitorError as exc:
     _ui.show_error(exc)
     st.stop()
 st.caption(
-    f"Registerstand am {formats.fmt_date(at)}; gleiche Stelle: höchstens {comparison.tolerance_m:.0f} m Abstand, "
-    f"gleicher Name: Ähnlichkeit ab {comparison.name_threshold:.0f} von 100."
+    f"Registerstand am {formats.fmt_date(at)}; gleiche Stelle: höchstens {formats.fmt_number(comparison.tolerance_m, unit='m')} Abstand, "
+    f"gleicher Name: Ähnlichkeit ab {formats.fmt_int(comparison.name_threshold)} von 100."
 )
 st.caption(maps.BASEMAP_NOTE)
 st_folium(
@@ -138,7 +140,7 @@ st_folium(
 
 
 @st.fragment
-def lists(comparison: matching.OSMComparison, public: bool) -> None:
+def lists(comparison: matching.OSMComparison, may_import: bool) -> None:
     """One table per list with checkboxes, and the action that takes the ticked rows over."""
     selected: dict[str, pd.DataFrame] = {}
     for kind, frame in comparison.lists().items():
@@ -159,8 +161,8 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
         )
         selected[kind] = frame.loc[edited.index[edited["Übernehmen"].to_numpy(dtype=bool)]]
     count = sum(len(f) for f in selected.values())
-    if public:
-        st.caption("Präsentationsmodus: Übernehmen ist ausgeschaltet.")
+    if not may_import:
+        st.caption("Übernehmen ins Register: nur mit der Rolle Admin (Import).")
         return
     low, today = dates.plausible_window()
     default_day = dates.clamp_date(comparison.data_date.date()) if comparison.data_date is not None else today
@@ -174,7 +176,7 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
         key="osm_day",
         help="Vorgabe: Stand der OSM-Daten",
     )
-    recorded_by = right.text_input("Erfasst von (intern)", key="osm_by")
+    right.caption(f"Erfasst von: {_auth.shown_name()} (angemeldetes Konto)")
     st.caption(
         "Übernommen wird mit Sicherheit „gemeldet“ und der Quelle OpenStreetMap; Betriebe, die im Register "
         "fehlen, werden als neue Einheiten (Kennung OSM-…) angelegt."
@@ -182,18 +184,20 @@ def lists(comparison: matching.OSMComparison, public: bool) -> None:
     if st.button(
         f"Als Beobachtungen übernehmen ({count})", type="primary", disabled=count == 0, key="osm_apply"
     ):
+        _auth.require(Right.IMPORT)  # checked again at the write (a fragment rerun skips the page's top)
         try:
             with st.spinner("Wird ins Register geschrieben …"):
                 result = apply_to_register(
-                    h.store, selected, observed_on=observed_on, recorded_by=recorded_by
+                    h.store, selected, observed_on=observed_on, recorded_by=_auth.name()
                 )
         except QuartiersmonitorError as exc:
             _ui.show_error(exc)
             return
+        _auth.audit(AuditAction.IMPORT, f"OpenStreetMap ({area}): {count} Zeilen übernommen")
         st.session_state[_session.OSM_FLASH] = (result.summary, result.table())
         for kind in matching.KINDS:  # the ticks refer to rows of the old lists
             st.session_state.pop(_session.osm_edit(kind), None)
         st.rerun(scope="app")
 
 
-lists(comparison, filters.presentation)
+lists(comparison, _auth.can(Right.IMPORT))

@@ -13,11 +13,13 @@ from datetime import date
 import streamlit as st
 
 from geo import formats
+from geo.access.roles import Right
 from geo.app.figures import key_figures, plausible_start
 from geo.outputs import charts
-from pages import _downloads, _filters, _router, _ui
+from pages import _auth, _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.PUBLIC_FIGURES, title="Präsentation")
 
 FIELDS = ("quarter", "ortsteil", "at", "since")
 BIG = """<style>
@@ -63,6 +65,8 @@ def development() -> None:
         by = "ortsteil" if view.quarter else "quarter"
         rate = _ui.timeline(h, view, freq="year", start=start, end=end, by=by)
         st.altair_chart(charts.vacancy_rate_chart(rate, height=380, presentation=True), width="stretch")
+        if note := charts.hidden_rate_note(rate):
+            st.caption(note)
         _downloads.image_downloads(h, view, "rate", key="p_rate_img", start=start, end=end, freq="year", by=by)
     with right:
         st.subheader("Neuansiedlungen und Schließungen je Jahr")

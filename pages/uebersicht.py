@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.access.roles import Right
 from geo.app.display import german_style
 from geo.app.figures import area_table, key_figures
 from geo.app.filters import describe
-from pages import _downloads, _filters, _router, _ui
+from pages import _auth, _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.PUBLIC_FIGURES, title="Übersicht")
 
 FIELDS = ("quarter", "ortsteil", "use_classes", "at")
 

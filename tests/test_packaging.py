@@ -18,6 +18,8 @@ DISTRIBUTION = {
     "streamlit_folium": "streamlit-folium",
     "pypdfium2": "pypdfium2",
     "babel": "babel",
+    "argon2": "argon2-cffi",
+    "authlib": "authlib",
 }
 #: Imported only when present (optional extras of a function, said in its docstring).
 OPTIONAL = {"contextily"}

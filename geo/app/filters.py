@@ -46,7 +46,6 @@ QUERY_NAMES: dict[str, str] = {
     "at": "stichtag",
     "since": "seit",
     "basemap": "karte",
-    "presentation": "praesentation",
 }
 
 BASEMAP_KEYS: tuple[str, ...] = ("osm", "positron", "none")
@@ -107,8 +106,6 @@ class Filters:
         Start of the period whose new settlements are highlighted (None: one year before ``at``).
     basemap
         Base map shown first: ``osm``, ``positron`` or ``none``.
-    presentation
-        Presentation mode: no personal data, no editing.
     """
 
     quarter: str | None = None
@@ -119,7 +116,6 @@ class Filters:
     at: date | None = None
     since: date | None = None
     basemap: str = "osm"
-    presentation: bool = False
 
     def date_at(self, *, today: date | None = None) -> date:
         """The reference date (today when not set)."""
@@ -140,9 +136,6 @@ class Filters:
             if name == "basemap":
                 if value != "osm":
                     out[param] = value
-            elif name == "presentation":
-                if value:
-                    out[param] = "1"
             elif isinstance(value, tuple):
                 if value:
                     out[param] = ",".join(value)
@@ -174,7 +167,6 @@ class Filters:
             at=_parse_date(_last(get("at"))),
             since=_parse_date(_last(get("since"))),
             basemap=basemap if basemap in BASEMAP_KEYS else "osm",
-            presentation=(_last(get("presentation")) or "") in ("1", "true", "ja"),
         )
 
     @classmethod

@@ -10,7 +10,8 @@ stderr.
 
 One module per subcommand, each with ``add_cli(subparsers)`` and ``run_cli(args)``:
 ``geo/cli/demo.py``, ``boundaries.py``, ``imports.py`` (``import``), ``export.py``,
-``stats.py``, ``timeline.py``, ``buildings.py``, ``report.py``, ``walk.py``; the
+``stats.py``, ``timeline.py``, ``buildings.py``, ``report.py``, ``walk.py``, ``network.py``,
+``store.py``, ``users.py`` (accounts of the app); the
 arguments, store resolution and error output they share are in ``geo/cli/_common.py``.
 Subcommands in :data:`_LAZY` are imported only when called (slow imports).
 """
@@ -22,7 +23,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from geo.cli import boundaries, buildings, demo, export, imports, stats, timeline
+from geo.cli import boundaries, buildings, demo, export, imports, stats, store, timeline, users
 from geo.cli._common import GermanArgumentParser, print_error, resolve_store
 from geo.errors import QuartiersmonitorError
 
@@ -31,6 +32,8 @@ from geo.errors import QuartiersmonitorError
 _LAZY: dict[str, tuple[str, str]] = {
     "report": ("geo.cli.report", "Zeitraumbericht als PDF für Beirat und Stadt"),
     "walk": ("geo.cli.walk", "Begehung planen: Stopps, kürzeste Route, Laufzettel/GPX/GeoPackage/JSON"),
+    "network": ("geo.cli.network", "echtes Straßennetz eines Quartiers für Begehungen laden und speichern"),
+    "geocode": ("geo.cli.geocode", "Adressen verorten (Adressdatei oder Nominatim), Ausgabe JSON"),
 }
 
 #: The other subcommands, in the order of the help: name -> ``run_cli``.
@@ -42,6 +45,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "stats": stats.run_cli,
     "timeline": timeline.run_cli,
     "buildings": buildings.run_cli,
+    "store": store.run_cli,
+    "users": users.run_cli,
 }
 
 
@@ -56,6 +61,8 @@ def build_parser(*, load: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentPars
     for module in (demo, boundaries, imports, export, stats, timeline):
         module.add_cli(sub)
     buildings.add_cli(sub)
+    store.add_cli(sub)
+    users.add_cli(sub)
     for name, (module_name, help_text) in _LAZY.items():
         if name in load:
             importlib.import_module(module_name).add_cli(sub)

@@ -9,6 +9,7 @@ Every subcommand module (``geo/cli/<name>.py``) has ``add_cli(subparsers)`` and
 :func:`add_format_arg`         ``--format json|csv|table`` for tables on stdout
 :func:`resolve_store`          ``--store``, else ``QM_STORE``, else the demo working copy
 :func:`print_error`            one German line ``Fehler: ...`` on stderr, exit code 2
+:func:`audit`                  what a command did, into the register's audit trail
 :class:`GermanArgumentParser`  argparse with German help and error texts
 =============================  ====================================================
 """
@@ -21,12 +22,14 @@ import functools
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from geo import settings
 from geo.dates import parse_date
 from geo.errors import QuartiersmonitorError
+
+if TYPE_CHECKING:
+    from geo.access.accounts import AccessStore, AuditAction
 
 __all__ = [
     "WRITING",
@@ -34,6 +37,7 @@ __all__ = [
     "Subparsers",
     "add_format_arg",
     "add_store_arg",
+    "audit",
     "german_argparse",
     "parse_date_arg",
     "print_error",
@@ -59,14 +63,14 @@ def add_store_arg(p: argparse.ArgumentParser, *, write: bool = False) -> None:
     """Add ``--store`` (``write``: the command writes, so it names no demo fallback)."""
     p.add_argument(
         "--store",
-        type=Path,
+        type=settings.store_location,
         default=None,
-        metavar="DATEI",
-        help="Register (.gpkg), in das geschrieben wird; Vorgabe: Umgebungsvariable QM_STORE "
-        "(ohne beides wird nichts geschrieben)"
+        metavar="DATEI|URL",
+        help="Register (.gpkg-Datei oder PostGIS: postgresql://benutzer@rechner/datenbank), in das "
+        "geschrieben wird; Vorgabe: Umgebungsvariable QM_STORE (ohne beides wird nichts geschrieben)"
         if write
-        else "Register (.gpkg); Vorgabe: Umgebungsvariable QM_STORE, ohne beides die Arbeitskopie "
-        "des Demo-Registers (fiktiv)",
+        else "Register (.gpkg-Datei oder PostGIS: postgresql://benutzer@rechner/datenbank); Vorgabe: "
+        "Umgebungsvariable QM_STORE, ohne beides die Arbeitskopie des Demo-Registers (fiktiv)",
     )
 
 
@@ -124,6 +128,17 @@ def command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return run_command
 
 
+def audit(store: AccessStore, action: AuditAction, detail: str) -> None:
+    """Record what the command did in the register's audit trail, as ``cli:`` and the OS user name.
+
+    ``detail`` names files and counts, never personal data or a password. The register's version
+    stays (:func:`geo.access.accounts.record`).
+    """
+    from geo.access.accounts import cli_account, record
+
+    record(store, cli_account(), action, detail)
+
+
 def print_error(exc: QuartiersmonitorError) -> int:
     """Write ``Fehler: <message>`` as one line on stderr (no traceback); returns the exit code 2."""
     sys.stderr.write(f"Fehler: {exc}\n")
@@ -165,6 +180,10 @@ _GERMAN: dict[str, str] = {
         "unbekannter Befehl %(parser_name)r (möglich: %(choices)s)",
     "can't open '%(filename)s': %(error)s": "'%(filename)s' lässt sich nicht öffnen: %(error)s",
 }
+
+
+#: German names of argument types in "ungültiger Wert … (erwartet: …)".
+_TYPE_NAMES: dict[str, str] = {"int": "eine ganze Zahl", "float": "eine Zahl", "Path": "ein Pfad", "str": "ein Text"}
 
 
 def _gettext(message: str) -> str:
@@ -225,3 +244,14 @@ class GermanArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         with german_argparse():
             return super().error(message)
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        """argparse's conversion, with the expected type named in German (``int`` -> „eine ganze Zahl“)."""
+        try:
+            return super()._get_value(action, arg_string)
+        except argparse.ArgumentError:
+            name = getattr(action.type, "__name__", None)
+            if name not in _TYPE_NAMES:
+                raise
+            message = f"ungültiger Wert {arg_string!r} (erwartet: {_TYPE_NAMES[name]})"
+            raise argparse.ArgumentError(action, message) from None

@@ -1,4 +1,4 @@
-"""The ``export`` subcommand: ``python -m geo export --out FILE [--internal] [--at DATE]``.
+"""The ``export`` subcommand: ``python -m geo export --out FILE [--internal] [--at DATE] [--headers de|en]``.
 
 Exports the units with their status on a reference day
 (:func:`geo.register.io.export_units`); public version unless ``--internal``.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
+from geo.cli._common import Subparsers, add_store_arg, audit, command, parse_date_arg
 
 
 def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -46,6 +46,13 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--at", type=parse_date_arg, default=None, metavar="DATUM", help="Stichtag (Vorgabe: heute)"
     )
+    p.add_argument(
+        "--headers",
+        choices=("de", "en"),
+        default="de",
+        help="Spaltennamen in CSV und XLSX: de deutsch (Vorgabe, lässt sich wieder importieren), "
+        "en Feldnamen des Registers; GeoPackage und GeoJSON behalten die Feldnamen",
+    )
     return p
 
 
@@ -53,11 +60,15 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
 def run_cli(args: argparse.Namespace) -> int:
     """Run the ``export`` subcommand.
 
+    ``--internal`` (personal data) is recorded in the register's audit trail first: no internal
+    export without its line there (a register that cannot take it refuses the export).
+
     Returns
     -------
     int
         0 on success, 2 on bad input (one German message on stderr, nothing written).
     """
+    from geo.access.accounts import AuditAction
     from geo.errors import InputError
     from geo.register.io import export_format, export_units
     from geo.register.store import open_store
@@ -67,8 +78,15 @@ def run_cli(args: argparse.Namespace) -> int:
             "--internal und --public widersprechen sich: eines weglassen (Vorgabe: öffentlich)."
         )
     fmt = export_format(args.out, args.format)  # a wrong suffix fails before the store is read
-    register = open_store(args.store).read()
-    out = export_units(register, args.out, fmt=fmt, at=args.at, internal=args.internal)  # type: ignore[arg-type]
+    store = open_store(args.store)
+    register = store.read()
+    if args.internal:
+        at = "heute" if args.at is None else args.at.isoformat()
+        detail = f"{args.out.name} ({fmt}): {len(register.units)} Einheiten, Stichtag {at}"
+        audit(store, AuditAction.EXPORT_PERSONAL, detail)
+    out = export_units(
+        register, args.out, fmt=fmt, at=args.at, internal=args.internal, headers=args.headers  # type: ignore[arg-type]
+    )
     version = "intern, mit personenbezogenen Daten" if args.internal else "öffentlich"
     print(f"{len(register.units)} Einheiten exportiert nach {out} ({version})")
     return 0

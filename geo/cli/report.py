@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from geo._files import internal_path
-from geo.cli._common import Subparsers, add_store_arg, command, parse_date_arg
+from geo.cli._common import Subparsers, add_store_arg, audit, command, parse_date_arg
 from geo.errors import InputError
 from geo.outputs import staticmaps as SM
 from geo.outputs.report import Period, build_report, load_osm_buildings, parse_period, period_figures_xlsx
@@ -109,7 +109,16 @@ def run_cli(args: argparse.Namespace) -> int:
         raise InputError(
             "Zeitraum fehlt: --period 2025 (bzw. 2025H1, 2025Q3) oder --from DATUM --to DATUM angeben."
         )
-    register = open_store(args.store).read()
+    store = open_store(args.store)
+    register = store.read()
+    if args.internal:  # personal data: recorded before anything is written
+        from geo.access.accounts import AuditAction
+
+        audit(
+            store, AuditAction.REPORT_PERSONAL,
+            f"{out.name}" + (f", {xlsx.name}" if xlsx is not None else "")
+            + f": Bericht {period.label}, Quartier {args.quarter or 'alle'}",
+        )
     osm = load_osm_buildings(args.osm_buildings, register) if args.osm_buildings is not None else None
     streets = SM.load_streets(args.streets) if args.streets is not None else None
     summary = build_report(

@@ -48,6 +48,7 @@ import pandas as pd
 __all__ = [
     "clean_text",
     "column_key",
+    "file_name",
     "fold",
     "fold_series",
     "map_unique",
@@ -183,6 +184,17 @@ def slug(text: object) -> str:
     ``"strasse-des-18-oktober"``; ``""`` when nothing is left.
     """
     return _NOT_SLUG.sub("-", fold(text)).strip("-")
+
+
+def file_name(*parts: object, suffix: str = "") -> str:
+    """The one builder of download and output file names: each part :func:`slug`-ged, joined by ``_``.
+
+    Empty parts are left out; ``suffix`` (without dot) is appended. Umlauts are spelt out, so
+    ``file_name("leerstand", "Grünau", "2024-12-31", suffix="csv")`` ->
+    ``"leerstand_gruenau_2024-12-31.csv"``.
+    """
+    stem = "_".join(p for p in (slug(part) for part in parts) if p)
+    return f"{stem}.{suffix.lstrip('.')}" if suffix else stem
 
 
 def sort_key(text: object) -> str:

@@ -9,6 +9,9 @@ Used by ``tests/app/test_browser.py`` and ``bench/bench_app.py``:
   ends the server (and only it);
 * :func:`launch_browser` -- Debian's ``chromium`` launched by path (Playwright's
   own browser download cannot work without internet);
+* :func:`sign_in`, :func:`sign_in_if_asked` -- sign in through the form the page shows
+  (page *Anmelden*, or the sign-in at the address of a page behind a role; a new page load
+  is a new Streamlit session, signed out);
 * :func:`wait_idle`, :func:`wait_maps`, :func:`full_page_screenshot` -- wait
   until Streamlit has finished a run and the maps are drawn, screenshot the
   whole page (Streamlit scrolls inside ``stMain``, not the document).
@@ -93,7 +96,8 @@ class AppServer:
     """The Streamlit app as a subprocess on ``127.0.0.1:port`` with ``QM_STORE=store``.
 
     Use as a context manager, or call :meth:`start` and (always) :meth:`stop`.
-    The server's output goes to ``log``.
+    The server's output goes to ``log``; ``args`` are added to ``streamlit run``
+    (e.g. ``["--secrets.files", PATH]``).
     """
 
     store: Path
@@ -101,6 +105,7 @@ class AppServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -125,6 +130,7 @@ class AppServer:
             "false",
             "--server.fileWatcherType",
             "none",
+            *self.args,
         ]
         self._log = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -245,6 +251,27 @@ def wait_idle(page: Any, *, timeout: float = 30.0, settle: float = 0.3) -> None:
         time.sleep(0.05)
     with contextlib.suppress(Exception):
         page.wait_for_load_state("networkidle", timeout=min(ms, 10_000))
+
+
+def sign_in(page: Any, name: str, password: str, *, timeout: float = 60.0) -> None:
+    """Sign in through the form the page shows (name and password), then wait until the app is idle."""
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Passwort", exact=True).fill(password)
+    page.get_by_role("button", name="Anmelden", exact=True).click()
+    page.wait_for_function(  # signed in: the form is gone; refused: a message says why
+        """() => !document.querySelector('input[type="password"]')
+                 || document.querySelector('[data-testid="stAlertContentError"]')""",
+        timeout=timeout * 1000,
+    )
+    wait_idle(page, timeout=timeout)
+
+
+def sign_in_if_asked(page: Any, name: str, password: str, *, timeout: float = 60.0) -> bool:
+    """Sign in when the page shows the sign-in form (a page behind a role opened by its address)."""
+    if page.get_by_label("Passwort", exact=True).count() == 0:
+        return False
+    sign_in(page, name, password, timeout=timeout)
+    return True
 
 
 def map_frames(page: Any) -> list[Any]:

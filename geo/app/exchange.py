@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from geo import settings
 from geo.app.figures import plausible_start, spells_between
 from geo.app.filters import Filters, describe
 from geo.errors import InputError
@@ -27,7 +28,7 @@ from geo.formats import fmt_date
 from geo.register.history import Register
 from geo.register.model import wants_internal
 from geo.register.stats import compare, events, status_at
-from geo.text import slug
+from geo.text import file_name
 
 # -- import and export --------------------------------------------------------------------
 
@@ -40,6 +41,12 @@ EXPORT_MIME: dict[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+#: How to turn geocoding on, as the page Daten says it (the command line names its options instead).
+GEOCODE_HELP_PAGE = (
+    "oben unter „Adressen ohne Koordinaten verorten“ „offline aus Adressdateien“ oder „online mit Nominatim“ "
+    "wählen"
+)
 
 EXPORT_LABELS: dict[str, str] = {
     "gpkg": "GeoPackage (.gpkg, für QGIS)",
@@ -86,8 +93,12 @@ def plan_upload(
     path: str | os.PathLike[str] | None = None,
     as_of: date | None = None,
     on_error: Literal["reject", "skip"] = "reject",
+    geocoder: Any = None,
 ) -> Any:
     """Validate an uploaded file (``data``/``name``) or a server-side ``path``; nothing is written.
+
+    ``geocoder`` places new units without coordinates by their address
+    (:mod:`geo.places.geocoding`); without it such rows are errors saying what to choose on the page.
 
     Returns
     -------
@@ -108,6 +119,8 @@ def plan_upload(
             observations=register.observations,
             as_of=as_of,
             on_error=on_error,
+            geocoder=geocoder,
+            geocode_help=GEOCODE_HELP_PAGE,
         )
     plan.report.file = Path(name).name if path is None and name else str(path)
     return plan
@@ -122,13 +135,15 @@ def import_upload(
     as_of: date | None = None,
     on_error: Literal["reject", "skip"] = "reject",
     recorded_by: str | None = None,
+    geocoder: Any = None,
 ) -> Any:
     """Import an uploaded file or a server-side ``path`` into ``store`` (see :func:`geo.register.io.import_file`)."""
     from geo.register.io import import_file
 
     with _source(data=data, name=name, path=path) as source:
         return import_file(
-            source, store=store, as_of=as_of, on_error=on_error, recorded_by=recorded_by
+            source, store=store, as_of=as_of, on_error=on_error, recorded_by=recorded_by, geocoder=geocoder,
+            geocode_help=GEOCODE_HELP_PAGE,
         )
 
 
@@ -136,21 +151,24 @@ def export_name(filters: Filters, fmt: str, *, internal: bool = False, public: b
     """File name of an export, e.g. ``leerstand_gruenau_2024-12-31_oeffentlich.csv`` (``…_intern.csv``)."""
     internal = wants_internal(internal, public)
     area = filters.ortsteil or filters.quarter or "alle"
-    return f"leerstand_{slug(area)}_{filters.date_at().isoformat()}_{'intern' if internal else 'oeffentlich'}.{fmt}"
+    return file_name("leerstand", area, filters.date_at().isoformat(), "intern" if internal else "oeffentlich", suffix=fmt)
 
 
 def export_bytes(
-    register: Register, *, fmt: str, at: date, internal: bool = False, public: bool | None = None
+    register: Register, *, fmt: str, at: date, internal: bool = False, public: bool | None = None,
+    headers: str = "de",
 ) -> bytes:
     """The units of ``register`` with their status on ``at`` as a file in ``fmt`` (see :func:`geo.register.io.export_units`).
 
-    Public unless ``internal=True`` (``public`` is the deprecated spelling).
+    Public unless ``internal=True`` (``public`` is the deprecated spelling); CSV and XLSX with
+    German column headers unless ``headers="en"`` (:data:`geo.register.io.GERMAN_HEADERS`).
     """
     from geo.register.io import export_units
 
     internal = wants_internal(internal, public)
     with tempfile.TemporaryDirectory(prefix="qm-export-") as folder:
-        out = export_units(register, Path(folder) / f"export.{fmt}", fmt=fmt, at=at, internal=internal)  # type: ignore[arg-type]
+        out = export_units(register, Path(folder) / f"export.{fmt}", fmt=fmt, at=at, internal=internal,  # type: ignore[arg-type]
+                           headers=headers)  # type: ignore[arg-type]
         return out.read_bytes()
 
 
@@ -221,8 +239,11 @@ def figure_for(
     area = _area_name(filters)
     if kind == "rate":
         frame = timeline(register, freq=freq, start=start, end=end, by=by)  # type: ignore[arg-type]
-        return figures.vacancy_rate_figure(
-            frame, title="Leerstandsquote", subtitle=f"{area} · {_FREQ_LABELS.get(freq, '')} · {period}", demo=demo
+        return figures.vacancy_rate_figure(  # small groups left out, as in the app's chart and the report
+            frame, title="Leerstandsquote", subtitle=f"{area} · {_FREQ_LABELS.get(freq, '')} · {period}", demo=demo,
+            min_units=settings.public_min_units,
+            source=f"Quelle: Register des Quartiersservice (Quartiersmonitor) · Werte von Gebieten mit weniger als "
+            f"{settings.public_min_units} Einheiten nicht dargestellt",
         )
     if kind == "events":
         frame = timeline(register, freq=freq, start=start, end=end)  # type: ignore[arg-type]
@@ -273,4 +294,4 @@ def figure_for(
 def figure_name(kind: str, filters: Filters, fmt: str) -> str:
     """File name of a downloaded figure, e.g. ``leerstandsquote_gruenau_2024-12-31.png``."""
     area = filters.ortsteil or filters.quarter or "alle"
-    return f"{FIGURE_STEMS.get(kind, kind)}_{slug(area)}_{filters.date_at().isoformat()}.{fmt}"
+    return file_name(FIGURE_STEMS.get(kind, kind), area, filters.date_at().isoformat(), suffix=fmt)

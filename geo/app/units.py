@@ -3,20 +3,22 @@
 * :func:`search_units`, :func:`unit_label` -- finding a unit and naming it in choice lists;
 * :func:`unit_details` -- its details on a date (:class:`UnitDetails`, German
   labels only at display time);
-* :func:`history_table` -- its full history with German columns;
+* :func:`history_table` -- its full history (observations and visits) with German columns;
 * :func:`public_frame` -- a frame with only the public columns.
 
-Public views (presentation mode) show only the columns on the whitelists of
+Public views (roles without personal data) show only the columns on the whitelists of
 :mod:`geo.register.model` (:data:`geo.register.model.PUBLIC_COLUMNS`): no
 personal data, notes, staff names, address notes or free-text sources.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geo import settings
@@ -30,23 +32,77 @@ from geo.register.model import (
     POSITION_LABELS,
     STATUS_LABELS,
     USE_CLASS_LABELS,
+    VISIT_COLUMNS,
+    VISIT_OUTCOME_LABELS,
     public_record,
 )
 from geo.register.model import public_frame as _public_only
+from geo.text import sort_key, street_key
 
 
 def search_units(frame: pd.DataFrame, query: str, *, limit: int = 50) -> pd.DataFrame:
-    """Units whose id, address or business name contains ``query`` (case-insensitive)."""
-    query = (query or "").strip().casefold()
-    if not query:
+    """Units whose id, address or business name matches ``query``, the best match first.
+
+    A unit id typed in full gives that unit alone. Otherwise a unit is a hit
+    when its id, address or business name contains the query (case ignored),
+    or its address does in the spelling-tolerant form of
+    :func:`geo.text.street_key` (``Eisenbahnstr. 1`` = ``Eisenbahnstraße 1``).
+    Hits are ranked, so that the first one -- the one a choice list preselects
+    -- is the address typed:
+
+    0. street and house number equal (``Eisenbahnstraße 1`` for „Eisenbahnstraße 1“;
+       house numbers compared without case and spaces: ``1 A`` = ``1a``);
+    1. the same number with a letter or range (``1a``, ``1-3``), or the whole
+       street when the query names a street without number;
+    2. other numbers of that street containing the query (``10``, ``11``);
+    3. any other hit (business name, part of an id or address).
+
+    Within a rank: street in German order, house number by its number, unit id.
+    """
+    text = (query or "").strip()
+    if not text:
         return frame.iloc[0:0]
-    exact = frame.loc[as_text(frame["unit_id"]).str.casefold() == query]
+    ids = as_text(frame["unit_id"])
+    exact = frame.loc[ids.str.casefold() == text.casefold()]
     if len(exact):
         return exact
-    hay = as_text(frame["unit_id"]) + " " + as_text(frame["street"]) + " " + as_text(frame["housenumber"])
+    # the address rules of imports (lazy: the import package is only needed here)
+    from geo.register.imports._addresses import housenumber_key, split_address
+
+    wanted = split_address(pd.Series([text], dtype="str")).iloc[0]
+    want_street = street_key(pd.Series([wanted["street"]], dtype="str")).iloc[0]
+    want_number = "" if is_missing(wanted["housenumber"]) else housenumber_key(pd.Series([wanted["housenumber"]])).iloc[0]
+    streets = street_key(as_text(frame["street"]))
+    numbers = housenumber_key(as_text(frame["housenumber"]))
+    plain = ids + " " + as_text(frame["street"]) + " " + as_text(frame["housenumber"])
     if "business_name" in frame:
-        hay = hay + " " + as_text(frame["business_name"])
-    return frame.loc[hay.str.casefold().str.contains(query, regex=False)].head(limit)
+        plain = plain + " " + as_text(frame["business_name"])
+    hit = plain.str.casefold().str.contains(text.casefold(), regex=False).to_numpy()
+    key_query = street_key(pd.Series([text], dtype="str")).iloc[0]
+    hit |= (streets + " " + numbers).str.contains(key_query, regex=False).to_numpy() if key_query else False
+    same_street = (streets == want_street).to_numpy() & bool(want_street)
+    if want_number:
+        exact_number = (numbers == want_number).to_numpy()
+        suffixed = numbers.str.match(re.escape(want_number) + r"(?![0-9])").to_numpy(dtype=bool)
+        rank = np.select([same_street & exact_number, same_street & suffixed, same_street & hit], [0, 1, 2], 3)
+    else:
+        rank = np.where(same_street, 1, 3)
+    keep = np.flatnonzero(hit | (rank <= 1))
+    kept_numbers = numbers.iloc[keep]
+    order = pd.DataFrame(
+        {
+            "rank": rank[keep],
+            "street": as_text(frame["street"]).iloc[keep].map(sort_key).to_numpy(),
+            "number": pd.to_numeric(kept_numbers.str.extract(r"^(\d+)", expand=False), errors="coerce")
+            .fillna(np.inf)
+            .to_numpy(),
+            "house": kept_numbers.to_numpy(),
+            "id": ids.iloc[keep].to_numpy(),
+        },
+        index=keep,
+    )
+    best = order.sort_values(["rank", "street", "number", "house", "id"], kind="stable").index[:limit]
+    return frame.iloc[best]
 
 
 def unit_label(row: Mapping[str, Any], *, public: bool = False) -> str:
@@ -220,11 +276,42 @@ def unit_details(frame: pd.DataFrame, unit_id: str, *, public: bool) -> UnitDeta
     )
 
 
+def unit_visits(register: Register, unit_id: str) -> pd.DataFrame:
+    """The visits of one unit on outreach walks (:mod:`geo.walks.visits`), oldest first; empty without any."""
+    visits = register.visits
+    if visits is None or not len(visits):
+        return pd.DataFrame(columns=list(VISIT_COLUMNS))
+    rows = visits.loc[as_text(visits["unit_id"]) == unit_id]
+    return rows.sort_values(["visited_on", "visit_id"], kind="stable").reset_index(drop=True)
+
+
+def _visit_text(visit: Mapping[str, Any]) -> str:
+    """„niemand angetroffen · Nachfassen am 05.01.2027 (erledigt)“: a visit's outcome and follow-up."""
+    outcome = display_text(visit.get("outcome"))
+    parts = [VISIT_OUTCOME_LABELS.get(outcome, outcome) or "Besuch"]
+    if not is_missing(visit.get("follow_up_on")):
+        done = " (erledigt)" if bool(visit.get("follow_up_done")) else ""
+        parts.append(f"Nachfassen am {fmt_date(visit['follow_up_on'])}{done}")
+    return " · ".join(parts)
+
+
 def history_table(register: Register, unit_id: str, *, public: bool) -> pd.DataFrame:
-    """A unit's full history, oldest first, with German columns (public: no notes, no staff)."""
+    """A unit's full history, oldest first, with German columns: observations and visits (public: no notes, no staff).
+
+    Each observation is a row „Beobachtung“, each visit of an outreach walk
+    (:func:`geo.walks.visits.log_visit`) a row „Besuch“ with its outcome and
+    follow-up in the column „Besuch“; on the same day an observation comes
+    before the visit that recorded it. Columns that do not apply to a row are
+    empty. Notes and staff names are internal: the public table has neither
+    column (visits pass :func:`geo.register.model.public_frame` too).
+    """
+    from geo.walks.visits import VISIT_SOURCE
+
     hist = register.unit_history(unit_id)
+    visits = unit_visits(register, unit_id)
     if public:  # internal columns emptied, a free-text source too (geo.register.model.public_frame)
         hist = _public_only(hist, drop=False)
+        visits = _public_only(visits, drop=False)
 
     def text(values: Any, labels: Mapping[str, str] | None = None) -> list[str]:
         out = []
@@ -233,21 +320,48 @@ def history_table(register: Register, unit_id: str, *, public: bool) -> pd.DataF
             out.append("–" if not v else (labels.get(v, v) if labels else v))
         return out
 
-    out = pd.DataFrame(
+    observed = pd.DataFrame(
         {
             "Datum": [fmt_date(v) for v in hist["observed_on"]],
+            "Eintrag": "Beobachtung",
             "Status": text(hist["status"], STATUS_LABELS),
             "Betrieb": text(hist["business_name"]),
             "Branche": [sector_text(v) for v in hist["sector"]],
             "Sicherheit": text(hist["confidence"], CONFIDENCE_LABELS),
             "Quelle": text(hist["source"]),
+            "Besuch": "",
             "Neuansiedlung": hist["new_settlement"].astype(bool).to_numpy(),
             "ersetzt": hist["superseded"].astype(bool).to_numpy(),
+            "Notiz": text(hist["note"]),
+            "erfasst von": text(hist["recorded_by"]),
+            "_day": pd.to_datetime(hist["observed_on"]).to_numpy(),
         }
     )
-    if not public:
-        out["Notiz"] = text(hist["note"])
-        out["erfasst von"] = text(hist["recorded_by"])
+    records = visits.to_dict("records")
+    visited = pd.DataFrame(
+        {
+            "Datum": [fmt_date(v) for v in visits["visited_on"]],
+            "Eintrag": "Besuch",
+            "Status": "",
+            "Betrieb": "",
+            "Branche": "",
+            "Sicherheit": "",
+            "Quelle": VISIT_SOURCE,
+            "Besuch": [_visit_text(v) for v in records],
+            "Neuansiedlung": False,
+            "ersetzt": False,
+            "Notiz": text(visits["note"]),
+            "erfasst von": text(visits["recorded_by"]),
+            "_day": pd.to_datetime(visits["visited_on"]).to_numpy(),
+        },
+        index=pd.RangeIndex(len(visits)),
+    )
+    parts = [part for part in (observed, visited) if len(part)]
+    out = pd.concat(parts, ignore_index=True) if parts else observed
+    out = out.sort_values("_day", kind="stable").drop(columns="_day").reset_index(drop=True)
+    out[["Neuansiedlung", "ersetzt"]] = out[["Neuansiedlung", "ersetzt"]].astype(bool)
+    if public:
+        out = out.drop(columns=["Notiz", "erfasst von"])
     return out
 
 

@@ -99,7 +99,7 @@ def stock_chart(stats: pd.DataFrame, *, measure: str = "buildings", height: int 
             y=alt.Y(f"{label}:Q", title=label, axis=alt.Axis(format=",.0f")),
             color=alt.Color(
                 "Ortsteil:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="right", symbolLimit=0, labelLimit=170),
+                legend=alt.Legend(orient="right", symbolLimit=0, labelLimit=0),  # names in full
             ),  # fmt: skip
             tooltip=["Ortsteil:N", "Jahr:O", alt.Tooltip(f"{label}:Q", format=",.0f")],
         )
@@ -127,7 +127,7 @@ def change_chart(stats: pd.DataFrame, *, height: int = 300) -> alt.Chart:
             xOffset=alt.XOffset("Art:N", sort=["neu erfasst", "entfernt"]),
             y=alt.Y("Gebäude:Q", title="Gebäude", axis=alt.Axis(format=",.0f")),
             color=alt.Color(
-                "Art:N", title=None, legend=alt.Legend(orient="bottom"),
+                "Art:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0),
                 scale=alt.Scale(domain=["neu erfasst", "entfernt"], range=["#1a9850", "#d73027"]),
             ),  # fmt: skip
             tooltip=["Jahr:O", "Art:N", alt.Tooltip("Gebäude:Q", format=",.0f")],

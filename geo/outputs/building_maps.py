@@ -39,6 +39,7 @@ from geo.osm import buildings, snapshots
 from geo.osm.classify import COMMERCIAL_BUILDING_VALUES
 from geo.outputs import _leaflet, maps
 from geo.outputs._assets import apply_assets
+from geo.places.attribution import boundary_credit
 
 #: Data attribution, shown in the legend of every map and under every figure.
 ATTRIBUTION = "© OpenStreetMap-Mitwirkende, ODbL"
@@ -196,6 +197,8 @@ class BuildingMapData:
     ortsteil_labels: str | None = None
     quarters: str | None = None
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+    boundary_credit: str | None = None  # source and licence of the outlines, for the attribution line
+    attribution: str = ATTRIBUTION  # source of the building data, in the legend (the fictional demo says so)
 
     @property
     def added_count(self) -> int:
@@ -338,6 +341,7 @@ def prepare_building_map(
         ortsteil_labels=area_labels,
         quarters=quarters,
         bounds=bounds,
+        boundary_credit=boundary_credit(boundaries) if ortsteile else None,
     )
 
 
@@ -414,7 +418,7 @@ def building_legend_html(data: BuildingMapData) -> str:
     )
     if data.points:
         out += "<small>Viele Gebäude: als Mittelpunkte gezeigt – Zeitraum verkürzen oder Gebiet wählen für Umrisse.</small>"
-    return out + f"<small>Gebäudedaten {maps.esc(ATTRIBUTION)}</small>"
+    return out + f"<small>Gebäudedaten {maps.esc(data.attribution)}</small>"
 
 
 def render_building_map(
@@ -440,11 +444,13 @@ def render_building_map(
         else:
             url, attr = maps._TILES[key]
             folium.TileLayer(url, attr=attr, name=label, max_zoom=19, show=basemap == key).add_to(m)
+    credit = _leaflet.boundary_attribution_html(data.boundary_credit)
     if data.quarters:
-        maps.AreaOutlines(data.quarters, name="Quartiere", style={"color": "#08306b", "weight": 3, "fill": False}).add_to(m)
+        maps.AreaOutlines(data.quarters, name="Quartiere", style={"color": "#08306b", "weight": 3, "fill": False},
+                          attribution=credit).add_to(m)  # fmt: skip
     if data.ortsteile:
         maps.AreaOutlines(
-            data.ortsteile, name="Ortsteile", labels=data.ortsteil_labels,
+            data.ortsteile, name="Ortsteile", labels=data.ortsteil_labels, attribution=credit,
             style={"color": "#555555", "weight": 1.5, "dashArray": "5 4", "fillOpacity": 0.03},
         ).add_to(m)  # fmt: skip
     BuildingLayer(

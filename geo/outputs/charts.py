@@ -12,14 +12,16 @@ month names. ``presentation=True`` enlarges all text for the projector.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
-from geo.formats import display_text
+from geo import settings
+from geo.formats import display_text, fmt_int
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES
-from geo.register.stats import duration_bins
+from geo.register.stats import duration_bins, public_rate
 
 #: German number and time locale for Vega (d3-format / d3-time-format definitions).
 DE_LOCALE: dict[str, Any] = {
@@ -67,25 +69,76 @@ def _status_scale() -> alt.Scale:
     )
 
 
-def vacancy_rate_chart(timeline: pd.DataFrame, *, height: int = 320, presentation: bool = False) -> alt.Chart:
-    """Vacancy rate per period end, one line per group (:func:`geo.register.stats.timeline`)."""
+#: Narrowest plot width (px) a legend must fit into: a half-width column, normal and on the projector.
+LEGEND_WIDTH: dict[bool, int] = {False: 420, True: 560}
+
+
+def legend(labels: Sequence[str], *, presentation: bool = False, **options: Any) -> alt.Legend:
+    """A legend under the chart that names every entry in full (no "…", never cut off).
+
+    Vega cuts labels at 160 px (``labelLimit``) and shows only as many symbols as
+    fit (``symbolLimit``); both are switched off. The entries wrap into as many
+    columns as fit into :data:`LEGEND_WIDTH` for the longest label (estimated
+    from its length and the font size), instead of running out of the chart.
+    """
+    longest = max((len(str(label)) for label in labels), default=1)
+    entry = longest * 0.6 * FONT_SIZES[presentation] + 34  # symbol, gap and padding
+    columns = max(1, min(len(labels), int(LEGEND_WIDTH[presentation] // entry)))
+    return alt.Legend(orient="bottom", title=None, columns=columns, labelLimit=0, symbolLimit=0, **options)
+
+
+def hidden_rate_note(timeline: pd.DataFrame, *, min_units: int | None = None) -> str | None:
+    """The note under a rate chart naming the groups left out by :func:`geo.register.stats.public_rate`.
+
+    ``None`` when every group has a rate at every period end. The same rule (and
+    threshold) as the period report's rate chart.
+    """
+    if not len(timeline):
+        return None
+    shown = public_rate(timeline, min_units=min_units)
+    hidden = timeline.loc[shown.isna() & timeline["units"].astype(float).gt(0), "group"].astype(str)
+    if hidden.empty:
+        return None
+    limit = settings.public_min_units if min_units is None else min_units
+    names = ", ".join(dict.fromkeys(hidden))
+    return f"Werte von Gebieten mit weniger als {fmt_int(limit)} Einheiten nicht dargestellt: {names}."
+
+
+def vacancy_rate_chart(
+    timeline: pd.DataFrame, *, height: int = 320, presentation: bool = False, min_units: int | None = None
+) -> alt.Chart:
+    """Vacancy rate per period end, one named line per group (:func:`geo.register.stats.timeline`).
+
+    As in the period report, a group's rate at a period end with fewer than
+    ``min_units`` units (default :data:`geo.settings.public_min_units`) is left out
+    (:func:`geo.register.stats.public_rate`); a group without any shown rate is not
+    drawn at all (say so with :func:`hidden_rate_note`). Every drawn line is named
+    in the legend, in full.
+    """
+    rate = public_rate(timeline, min_units=min_units) if len(timeline) else pd.Series(dtype=float)
     data = pd.DataFrame(
         {
             "Stichtag": pd.to_datetime(timeline["period_end"]),
             "Periode": timeline["period"].astype(str),
             "Gebiet": timeline["group"].astype(str),
-            "Leerstandsquote": timeline["vacancy_rate"].astype(float),
+            "Leerstandsquote": rate,
             "leer": timeline["vacant"].astype(int),
             "Einheiten": timeline["units"].astype(int),
         }
-    )
+    ).dropna(subset=["Leerstandsquote"])
+    groups = list(dict.fromkeys(data["Gebiet"]))
     chart = (
         alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=90 if presentation else 30), strokeWidth=3 if presentation else 2)
         .encode(
             x=alt.X("Stichtag:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
             y=alt.Y("Leerstandsquote:Q", title="Leerstandsquote", axis=alt.Axis(format=".0%")),
-            color=alt.Color("Gebiet:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "Gebiet:N",
+                title=None,
+                scale=alt.Scale(domain=groups),
+                legend=legend(groups, presentation=presentation),
+            ),
             tooltip=[
                 alt.Tooltip("Gebiet:N"),
                 alt.Tooltip("Periode:N"),
@@ -123,7 +176,7 @@ def events_chart(timeline: pd.DataFrame, *, height: int = 300, presentation: boo
                 scale=alt.Scale(
                     domain=["Neuansiedlungen", "Schließungen"], range=["#1a9850", "#d73027"]
                 ),
-                legend=alt.Legend(orient="bottom"),
+                legend=legend(["Neuansiedlungen", "Schließungen"], presentation=presentation),
             ),
             tooltip=["Periode:N", "Art:N", alt.Tooltip("Anzahl:Q", format=",d")],
         )
@@ -154,7 +207,7 @@ def duration_histogram(
                 "Stand:N",
                 title=None,
                 scale=alt.Scale(domain=["laufend", "beendet"], range=["#d73027", "#fdae61"]),
-                legend=alt.Legend(orient="bottom"),
+                legend=legend(["laufend", "beendet"], presentation=presentation),
             ),
             tooltip=["Dauer:N", "Stand:N", alt.Tooltip("Anzahl:Q", format=",d")],
         )

@@ -23,7 +23,7 @@ from geo import settings
 from geo.formats import display_text, fmt_int, fmt_pct
 from geo.outputs.staticmaps import change_map, figure_bytes, save_figure, segment_map, status_map, title_block
 from geo.register.model import STATUS_COLORS, USE_CLASS_LABELS, WZ_SECTIONS
-from geo.register.stats import duration_bins
+from geo.register.stats import duration_bins, public_rate
 
 __all__ = [
     "buildings_figure",
@@ -184,7 +184,7 @@ def vacancy_rate_figure(
         frames.append((total_label, total))
     drawn = 0
     for i, (label, frame) in enumerate(frames):
-        rate = frame["vacancy_rate"].astype(float).where(frame["units"].astype(float) >= max(min_units, 1))
+        rate = public_rate(frame, min_units=max(min_units, 1))
         x = [pos[p] for p in frame["period"].astype(str)]
         is_total = total is not None and i == len(frames) - 1
         if not rate.notna().any():

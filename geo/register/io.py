@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -25,7 +25,7 @@ from geo._files import atomic_output, internal_path, temp_path, write_csv, write
 from geo.dates import german_date, implausible_reason
 from geo.errors import ImportRejected, InputError, StoreError
 from geo.formats import field_text, is_missing
-from geo.places.areas import approximate_boundaries, assign_areas
+from geo.places.areas import assign_areas, official_boundaries
 from geo.register.history import HISTORY_ORDER, Register, superseded
 from geo.register.imports import ImportReport, plan_import
 from geo.register.model import public_frame, wants_internal
@@ -37,16 +37,83 @@ from geo.register.store import (
     demo_import_refusal,
     is_demo_store,
     open_store,
+    remove_new_store,
+    store_exists,
 )
+
+if TYPE_CHECKING:
+    from geo.places.geocoding import Geocoder
 
 ExportFormat = Literal["gpkg", "geojson", "csv", "xlsx"]
 EXPORT_FORMATS: tuple[str, ...] = ("gpkg", "geojson", "csv", "xlsx")
+
+ExportHeaders = Literal["de", "en"]
+#: Languages of the column headers of CSV and XLSX exports: German (for people) or the register's names.
+EXPORT_HEADERS: tuple[str, ...] = ("de", "en")
+
+#: German column headers of CSV and XLSX exports (``headers="de"``), one per exported column
+#: (:data:`geo.register.model.PUBLIC_COLUMNS` and the internal ones; a test checks that every exported
+#: column has one). Chosen so that a German export imports again: ``Nr.``, ``Straße``, ``Status``
+#: (the German status word), ``Datum``, ``Längengrad``/``Breitengrad`` … are column names the import knows
+#: (:data:`geo.register.imports.columns.COLUMN_ALIASES`). GeoPackage and GeoJSON keep the register's names.
+GERMAN_HEADERS: dict[str, str] = {
+    "unit_id": "Nr.",
+    "street": "Straße",
+    "housenumber": "Hausnummer",
+    "postcode": "PLZ",
+    "address_note": "Adresszusatz",
+    "position": "Lage",
+    "floor_area_m2": "Fläche (m²)",
+    "use_class": "Nutzungsart",
+    "ortsteil": "Ortsteil",
+    "quarter": "Quartier",
+    "owner_name": "Eigentümer",
+    "contact_person": "Ansprechpartner",
+    "contact_phone": "Telefon",
+    "contact_email": "E-Mail",
+    "geocode_method": "Verortung",
+    "geocode_quality": "Verortungsgüte",
+    "status": "Status-Code",
+    "status_label": "Status",
+    "business_name": "Betrieb",
+    "sector": "Branche",
+    "confidence": "Sicherheit",
+    "source": "Quelle",
+    "observed_on": "Datum",
+    "since": "Status seit",
+    "vacant_days": "Tage leer",
+    "lon": "Längengrad",
+    "lat": "Breitengrad",
+    "obs_id": "Beobachtung Nr.",
+    "note": "Notiz",
+    "new_settlement": "Neuansiedlung",
+    "supersedes": "ersetzt Nr.",
+    "superseded": "überholt",
+    "recorded_by": "erfasst von",
+    "recorded_at": "gespeichert am",
+    "import_id": "Import Nr.",
+}
+
+
+def export_headers(frame: pd.DataFrame, headers: str = "en") -> pd.DataFrame:
+    """``frame`` with the column headers of an export in ``headers`` (``de``: :data:`GERMAN_HEADERS`).
+
+    Raises
+    ------
+    InputError
+        ``headers`` is neither ``de`` nor ``en``.
+    """
+    if headers not in EXPORT_HEADERS:
+        raise InputError(
+            f"Spaltennamen '{headers}' unbekannt; möglich: de (deutsch) oder en (Feldnamen des Registers)."
+        )
+    return frame.rename(columns=GERMAN_HEADERS) if headers == "de" else frame
 
 
 def _boundaries_for(register: Register) -> gpd.GeoDataFrame:
     if register.boundaries is not None and len(register.boundaries):
         return register.boundaries
-    return approximate_boundaries()
+    return official_boundaries()
 
 
 def import_file(
@@ -57,6 +124,9 @@ def import_file(
     on_error: Literal["reject", "skip"] = "reject",
     today: date | None = None,
     recorded_by: str | None = None,
+    geocoder: Geocoder | None = None,
+    geocode_area: Any = None,
+    geocode_help: str | None = None,
 ) -> ImportReport:
     """Validate ``path`` and add its units and observations to ``store``.
 
@@ -65,8 +135,8 @@ def import_file(
     path
         CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile.
     store
-        An open store, or the path of a ``.gpkg`` (created when missing, and
-        only when the import is accepted). Never a demo store (flagged
+        An open store, or the path of a ``.gpkg`` or the URL of a PostGIS register
+        (created when missing, and only when the import is accepted). Never a demo store (flagged
         ``demo = true``): real data must not land in a file that is fictional
         and may be reset.
     as_of
@@ -78,6 +148,14 @@ def import_file(
         The import date (default: the real today); later dates are rejected.
     recorded_by
         Who records the observations (internal field).
+    geocoder
+        Places new units with an address but without coordinates
+        (:mod:`geo.places.geocoding`); units placed not exactly are listed in
+        :attr:`ImportReport.review`. None: such rows are rejected.
+    geocode_area
+        A polygon the geocoded points must lie in (default: Leipzig's extent only).
+    geocode_help
+        How to turn geocoding on, in row messages (default: the command line's options).
 
     Returns
     -------
@@ -91,10 +169,11 @@ def import_file(
     InputError
         The file cannot be read at all, or ``store`` is a demo store.
     """
-    created: Path | None = None
+    created: Path | str | None = None
     if isinstance(store, (str, os.PathLike)):
-        target = Path(store)
-        opened: Store | None = open_store(target) if target.exists() else None
+        target: Path | str | None = settings.store_location(store)
+        assert target is not None
+        opened: Store | None = open_store(target) if store_exists(target) else None
     else:
         target, opened = None, store
     register = opened.read() if opened is not None else Register.empty()
@@ -108,6 +187,9 @@ def import_file(
         on_error=on_error,
         today=today,
         recorded_by=recorded_by,
+        geocoder=geocoder,
+        geocode_area=geocode_area,
+        geocode_help=geocode_help,
     )
     report = plan.report
     if not plan.accepted:
@@ -120,7 +202,7 @@ def import_file(
     new_units = assign_areas(plan.new_units, boundaries) if len(plan.new_units) else plan.new_units
     if opened is None:
         assert target is not None
-        opened = GeoPackageStore.create(target)
+        opened = open_store(target, create=True)
         created = target
     changes = ChangeSet(
         new_units=new_units,
@@ -139,7 +221,7 @@ def import_file(
         result = opened.write(changes)
     finally:
         if result is None and created is not None:  # the write failed: no half-made store
-            created.unlink(missing_ok=True)
+            remove_new_store(created)
     report.units_added = result.units_added
     report.observations_added = result.observations_added
     return report
@@ -254,6 +336,7 @@ def export_units(
     at: date | str | None = None,
     internal: bool = False,
     public: bool | None = None,
+    headers: ExportHeaders = "en",
 ) -> Path:
     """Write the units with their status on ``at`` to ``out``.
 
@@ -270,6 +353,10 @@ def export_units(
         Default: the public version, built from the whitelists in :mod:`geo.register.model`.
     public
         Deprecated spelling: ``public=False`` is ``internal=True``.
+    headers
+        Column headers of CSV and XLSX: ``en`` the register's field names (default), ``de``
+        German ones (:data:`GERMAN_HEADERS`, which an import reads again). GeoPackage and
+        GeoJSON always keep the field names.
 
     Returns
     -------
@@ -286,6 +373,7 @@ def export_units(
     internal = wants_internal(internal, public)
     out = Path(out)
     fmt = export_format(out, fmt)  # type: ignore[assignment]
+    export_headers(pd.DataFrame(), headers)  # a wrong choice fails before the work
     if internal:
         out = internal_path(out)
     if not out.parent.exists():
@@ -310,12 +398,13 @@ def export_units(
                 layer_options={"DESCRIPTION": f"{title}: {_version(internal)}"},
             )
         elif fmt == "csv":
-            write_csv(pd.DataFrame(frame.drop(columns="geometry")), tmp, date_format="%d.%m.%Y")
+            write_csv(export_headers(pd.DataFrame(frame.drop(columns="geometry")), headers), tmp,
+                      date_format="%d.%m.%Y")
         else:
             write_xlsx(
                 {
-                    "Einheiten": pd.DataFrame(frame.drop(columns="geometry")),
-                    "Beobachtungen": export_history(register, internal=internal),
+                    "Einheiten": export_headers(pd.DataFrame(frame.drop(columns="geometry")), headers),
+                    "Beobachtungen": export_headers(export_history(register, internal=internal), headers),
                     "Info": info,
                 },
                 tmp,
@@ -378,6 +467,12 @@ def build_demo_store(path: str | os.PathLike[str], *, seed: int = 2015) -> Path:
     """
     from geo.register.demo import make_demo_register
 
+    if isinstance(settings.store_location(path), str):
+        raise InputError(
+            "Das Demo-Register wird als GeoPackage-Datei gebaut, nicht auf einem Server. Auf einen "
+            "PostGIS-Server bringen: 'python -m geo demo --store demo.gpkg', dann "
+            "'python -m geo store copy demo.gpkg URL'."
+        )
     target = Path(path)
     if target.exists() and not is_demo_store(target):
         raise StoreError(
@@ -391,7 +486,7 @@ def build_demo_store(path: str | os.PathLike[str], *, seed: int = 2015) -> Path:
         store = GeoPackageStore.create(tmp)
         store.write(
             ChangeSet(
-                boundaries=approximate_boundaries(),
+                boundaries=official_boundaries(),
                 new_units=units,
                 observations=observations.drop(columns=["obs_id"]),
                 meta={"demo": "true", "label": settings.demo_label, "demo_seed": str(seed)},

@@ -152,6 +152,8 @@ UNIT_COLUMNS: tuple[str, ...] = (
     "contact_phone",
     "contact_email",
     "created_at",
+    "geocode_method",
+    "geocode_quality",
 )
 
 #: Columns of the observation table, in storage order.
@@ -206,6 +208,28 @@ VISIT_COLUMNS: tuple[str, ...] = (
     "note",
     "walk_id",
     "obs_id",
+    "recorded_by",
+    "recorded_at",
+)
+
+#: What a person did with a unit's place (:mod:`geo.register.relocation`), with German labels.
+LOCATION_ACTIONS: dict[str, str] = {
+    "accepted": "Ort geprüft und übernommen",
+    "moved": "auf der Karte versetzt",
+}
+
+#: Columns of the location checks (append-only log of places checked or moved), in storage order:
+#: the place after the check (``lon``/``lat``) and before it, with the unit's geocoding before.
+LOCATION_CHECK_COLUMNS: tuple[str, ...] = (
+    "check_id",
+    "unit_id",
+    "action",
+    "lon",
+    "lat",
+    "lon_before",
+    "lat_before",
+    "method_before",
+    "quality_before",
     "recorded_by",
     "recorded_at",
 )

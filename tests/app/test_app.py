@@ -11,10 +11,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
+from geo.access.roles import Role
 from geo.app.figures import counts_note, key_figures
 from geo.app.filters import Filters, apply_filters
 from geo.register.store import open_store
 from pages import _router
+from tests.signin import signed_in
 from tests.synthetic import synthetic_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,9 +58,13 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def app(store: Path, page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+def app(store: Path, page: str | None = None, query: dict[str, str] | None = None,
+        role: Role | None = Role.ADMIN) -> AppTest:
+    """The app on ``store``, signed in with ``role`` (None: public, nobody signed in), on ``page``."""
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.session_state["qm_store_path"] = str(store)
+    if role is not None:
+        signed_in(at, role)
     if query:
         at.query_params.update(query)
     at.run()
@@ -131,9 +137,9 @@ def _personal_unit(store: Path) -> dict:
     return row.to_dict()
 
 
-def test_unit_details_internal_and_presentation_mode(demo_store):
+def test_unit_details_internal_for_the_office_and_public_for_the_city(demo_store):
     unit = _personal_unit(demo_store)
-    at = app(demo_store, "pages/karte.py")
+    at = app(demo_store, "pages/karte.py", role=Role.OFFICE)
     at.text_input(key="qm_unit_query").set_value(unit["unit_id"]).run()
     assert not at.exception and not at.error
     assert at.selectbox(key="qm_unit").value == unit["unit_id"]
@@ -141,13 +147,14 @@ def test_unit_details_internal_and_presentation_mode(demo_store):
     assert unit["owner_name"] in shown_text(at)
     assert any(b.label == "Beobachtung speichern" for b in at.get("form_submit_button"))
 
-    at.toggle(key="f_presentation").set_value(True).run()
-    assert at.query_params["praesentation"] == "1"
+    at = app(demo_store, "pages/karte.py", role=Role.CITY)
+    at.text_input(key="qm_unit_query").set_value(unit["unit_id"]).run()
+    assert at.selectbox(key="qm_unit").value == unit["unit_id"]
     assert not any("personenbezogen" in e.label for e in at.expander)
     text = shown_text(at)
     assert unit["owner_name"] not in text and unit["contact_email"] not in text
     assert not at.get("form_submit_button")
-    assert "Bearbeiten ist ausgeschaltet" in text
+    assert "Beobachtungen erfassen kann die Rolle Büro" in text
 
 
 def test_recording_an_observation_writes_to_the_store(work_store):
@@ -179,16 +186,17 @@ def test_bad_upload_shows_report_and_writes_nothing(work_store):
     assert digest(work_store) == before
 
 
-def test_server_side_path_is_validated_too(work_store, tmp_path):
-    source = tmp_path / "netzlaufwerk.csv"
-    source.write_bytes(BAD_CSV)
+def test_a_file_of_the_server_data_folder_is_validated_too(work_store, tmp_path, monkeypatch):
+    folder = tmp_path / "daten"
+    folder.mkdir()
+    (folder / "netzlaufwerk.csv").write_bytes(BAD_CSV)
+    monkeypatch.setattr(settings, "server_files_dir", folder)
     before = digest(work_store)
     at = app(work_store, "pages/daten.py")
-    at.text_input(key="d_path").set_value(str(source)).run()
-    assert any("Import abgelehnt" in e.value for e in at.error)
-    at.text_input(key="d_path").set_value(str(tmp_path / "fehlt.csv")).run()
+    assert at.selectbox(key="d_server_file").options == ["netzlaufwerk.csv"]  # by name, never a typed path
+    at.selectbox(key="d_server_file").set_value("netzlaufwerk.csv").run()
     assert not at.exception
-    assert any("nicht gefunden" in e.value for e in at.error)
+    assert any("Import abgelehnt" in e.value for e in at.error)
     assert digest(work_store) == before
 
 
@@ -212,17 +220,17 @@ def test_good_upload_is_imported_after_confirmation(work_store):
 def test_export_offers_public_and_internal_files(demo_store):
     at = app(demo_store, "pages/daten.py")
     assert at.get("download_button")
-    preview = next(d.value for d in at.dataframe if "unit_id" in d.value.columns)
-    assert "owner_name" not in preview.columns
+    preview = next(d.value for d in at.dataframe if "Nr." in d.value.columns)  # German headers, as downloaded
+    assert "Eigentümer" not in preview.columns
     at.checkbox(key="d_internal").check().run()
-    preview = next(d.value for d in at.dataframe if "unit_id" in d.value.columns)
-    assert "owner_name" in preview.columns
+    preview = next(d.value for d in at.dataframe if "Nr." in d.value.columns)
+    assert "Eigentümer" in preview.columns
     assert any("personenbezogene Daten" in w.value for w in at.warning)
 
 
 def test_presentation_page_shows_no_personal_data_and_no_controls_in_sidebar(demo_store):
     unit = _personal_unit(demo_store)
-    at = app(demo_store, "pages/praesentation.py")
+    at = app(demo_store, "pages/praesentation.py", role=None)  # the public view: nobody signed in
     text = shown_text(at)
     assert unit["owner_name"] not in text and unit["contact_email"] not in text
     assert not at.get("form_submit_button")
@@ -277,8 +285,8 @@ def test_unit_panel_is_light_and_shows_the_timeline_on_request(demo_store):
     at = app(demo_store, "pages/karte.py")
     at.text_input(key="qm_unit_query").set_value(unit["unit_id"]).run()
     assert "vega_lite_chart" not in _tree_types(at.main, [])
-    assert len(at.dataframe) == 1  # the history; details are Markdown
-    history = at.dataframe[0].value
+    assert len(at.dataframe) == 2  # the unit list and the history; details are Markdown
+    history = next(d for d in at.dataframe if not (d.key or "").startswith("qm_unit_list_")).value
     assert "None" not in history.drop(columns=["Neuansiedlung", "ersetzt"]).to_string()
     at.toggle(key="qm_unit_chart").set_value(True).run()
     assert not at.exception
@@ -292,16 +300,11 @@ def test_data_page_explains_the_number_of_units(demo_store):
     assert any(note in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("page", ["pages/daten.py", "pages/bericht.py"])
-def test_presentation_mode_offers_nothing_internal_on_export_pages(demo_store, page):
-    """Once presentation mode is on (Karte's toggle, shown in the URL), no page offers personal data."""
-    at = app(demo_store, "pages/karte.py")
-    at.toggle(key="f_presentation").set_value(True).run()
-    at.switch_page(page).run()
+def test_the_city_role_is_offered_nothing_internal(demo_store):
+    """The role Stadt gets the public report only, and the page Daten (internal exports) is not in its menu."""
+    at = app(demo_store, "pages/bericht.py", role=Role.CITY)
     assert not at.exception
-    assert not [c for c in at.checkbox if c.key == "d_internal"]
     assert not [r for r in at.radio if r.key == "b_version"]
-    assert any("Präsentationsmodus" in c.value for c in at.caption)
-    if page == "pages/daten.py":
-        preview = next(d.value for d in at.dataframe if "unit_id" in d.value.columns)
-        assert "owner_name" not in preview.columns
+    assert any("Öffentliche Fassung" in c.value for c in at.caption)
+    with pytest.raises(ValueError, match="navigation page"):
+        at.switch_page("pages/daten.py")

@@ -48,6 +48,7 @@ from geo.walks.visits import log_visit
 from pages import _router
 from tests.conftest import make_observations, make_units
 from tests.outputs.test_building_maps import analysis, boundaries, folder  # noqa: F401 - fixtures for the building map
+from tests.signin import signed_in
 from tests.synthetic import synthetic_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,6 +118,7 @@ def deep_link(store: Path, page: str, query: dict[str, str] | None = None) -> Ap
     """Open ``page`` directly (as a bookmark does) with ``query`` in the URL."""
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     at.session_state["qm_store_path"] = str(store)
+    signed_in(at)
     if query:
         at.query_params.update(query)
     at.run()
@@ -389,7 +391,8 @@ def test_karte_form_of_a_vacant_unit_prefills_nothing_missing_as_text(trust_stor
     assert business.value == ""
     assert next(s for s in at.selectbox if s.label == "Branche").value is None
     no_missing_text("\n".join(m.value for m in at.markdown))
-    no_missing_text(at.dataframe[0].value.drop(columns=["Neuansiedlung", "ersetzt"]).to_string())
+    history = next(d for d in at.dataframe if not (d.key or "").startswith("qm_unit_list_"))  # not the unit list
+    no_missing_text(history.value.drop(columns=["Neuansiedlung", "ersetzt"]).to_string())
 
 
 def test_saving_the_prefilled_form_stores_no_nan(work):

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_util import AppServer, launch_browser, offline_context, skip_reason, wait_idle, wait_maps
+from geo.access.roles import Role
+from tests.browser_util import (
+    AppServer,
+    launch_browser,
+    offline_context,
+    sign_in_if_asked,
+    skip_reason,
+    wait_idle,
+    wait_maps,
+)
+from tests.signin import NAMES, PASSWORD, account
 from tests.synthetic import synthetic_store
 
 pytestmark = [
@@ -20,6 +30,7 @@ pytestmark = [
 
 def test_karte_without_base_map_draws_its_units_without_errors(tmp_path):
     store = synthetic_store(tmp_path / "store.gpkg", n=120)
+    account(Role.CITY, store=store)  # Karte: for the role Stadt and above
     requests: list[str] = []
     errors: list[str] = []
     with AppServer(store=store, log=tmp_path / "streamlit.log") as server, launch_browser() as browser:
@@ -33,6 +44,7 @@ def test_karte_without_base_map_draws_its_units_without_errors(tmp_path):
             wait_idle(page)
             page.goto(server.url + "/karte?karte=none")
             wait_idle(page)
+            assert sign_in_if_asked(page, NAMES[Role.CITY], PASSWORD)
             states = wait_maps(page)
         finally:
             ctx.close()

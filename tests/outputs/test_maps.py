@@ -289,13 +289,13 @@ def test_clusters_are_neutral_and_show_the_vacant_share(data):
     assert "Gruppe" not in maps.legend_html(data, cluster=False)
 
 
-def test_rings_follow_their_units_and_labels_appear_from_zoom_13(data):
+def test_rings_follow_their_units_and_labels_appear_from_their_zoom(data):
     html = maps.render_map(data).get_root().render()
     # a ring is drawn only while its unit's own marker is on the map (never over a cluster)
     assert "map.hasLayer(rings[i][0])" in html and "qmMarkers" in html
     assert "Ringe erscheinen beim Heranzoomen" in maps.legend_html(data)
     assert "Ringe erscheinen" not in maps.legend_html(data, cluster=False)
-    assert f"z = {maps.LABELS_FROM_ZOOM}" in html and "qm-labels-off" in html
+    assert f"lo: {maps.LABELS_FROM_ZOOM}," in html and "qmPlaceLabels" in html  # labels: tests/app/test_journeys_karte.py
     assert 'pane: "qmLabels"' in html
 
 
@@ -326,7 +326,7 @@ def test_fit_to_areas_includes_the_outlines(reg, data):
     (as_, aw), (an, ae) = data.area_bounds
     assert as_ <= s and aw <= w and an >= n and ae >= e
     def fitted(m):
-        return next(c.bounds for c in m._children.values() if type(c).__name__ == "FitBounds")
+        return next(c.bounds for c in m._children.values() if type(c).__name__ in ("FitBounds", "FitView"))
 
     by_areas = fitted(maps.render_map(data, fit="areas"))
     assert by_areas[0][0] <= as_ and by_areas[1][1] >= ae

@@ -30,6 +30,7 @@ from pypdf import PdfReader
 
 from geo import cli
 from geo._files import FORMULA_TRIGGERS, safe_cell, write_csv, write_xlsx
+from geo.access.roles import Role
 from geo.app.exchange import export_bytes, figure_for
 from geo.app.figures import longest_vacant_table
 from geo.app.filters import Filters
@@ -48,6 +49,7 @@ from geo.register.stats import stats, status_at
 from geo.register.store import ChangeSet, GeoPackageStore, open_store
 from geo.walks import outreach
 from tests.conftest import make_observations, make_units
+from tests.signin import signed_in
 
 OSTEN = {"quarter": "Leipziger Osten", "ortsteil": "Volkmarsdorf"}
 START, END = date(2025, 1, 1), date(2025, 12, 31)
@@ -580,13 +582,15 @@ def test_export_frame_public_default_has_only_whitelisted_columns(planted) -> No
     assert set(export_frame(register, at=AT, internal=True).columns) > set(frame.columns)
 
 
-def test_presentation_mode_unit_panel_and_page_show_no_planted_value(planted) -> None:
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.CITY])
+def test_the_city_role_sees_no_planted_value_in_the_unit_panel_or_the_presentation(planted, role) -> None:
     from streamlit.testing.v1 import AppTest
 
     path, _ = planted
     root = Path(__file__).resolve().parents[2]
     at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=60)
     at.session_state["qm_store_path"] = str(path)
+    signed_in(at, role)
     at.query_params.update({"stichtag": "2025-12-31"})
     at.run()
     at.switch_page("pages/karte.py").run()
@@ -599,9 +603,9 @@ def test_presentation_mode_unit_panel_and_page_show_no_planted_value(planted) ->
         parts += [str(o) for s in at.selectbox for o in s.options]
         return "\n".join(parts)
 
-    assert leaks(shown())  # internal view: the panel shows the address note and contacts
-    at.toggle(key="f_presentation").set_value(True).run()
-    assert not at.exception
+    if role == Role.OFFICE:
+        assert leaks(shown())  # internal view: the panel shows the address note and contacts
+        return
     assert "Eisenbahnstraße" in shown() and not leaks(shown())
     at.switch_page("pages/praesentation.py").run()
     assert not at.exception and not leaks(shown())

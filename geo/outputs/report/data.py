@@ -29,7 +29,7 @@ from geo.outputs.report.period import Period
 from geo.register.history import Register
 from geo.register.model import public_frame, wants_internal
 from geo.register.stats import compare, events, stats, status_at
-from geo.text import slug
+from geo.text import file_name, slug
 
 if TYPE_CHECKING:  # pragma: no cover
     from geo.osm.buildings import BuildingStats
@@ -211,9 +211,9 @@ def _resolve_quarters(register: Register, quarter: str | Sequence[str] | None) -
 def _boundaries(register: Register) -> gpd.GeoDataFrame:
     if register.boundaries is not None and len(register.boundaries):
         return register.boundaries
-    from geo.places.areas import approximate_boundaries
+    from geo.places.areas import official_boundaries
 
-    return approximate_boundaries()
+    return official_boundaries()
 
 
 def _for_version(register: Register, *, internal: bool) -> Register:
@@ -351,8 +351,9 @@ def file_stem(
     """File name stem of a report, e.g. ``bericht_leipziger-osten_2025-01-01_2025-12-31_oeffentlich``
     (``…_intern`` for the internal version)."""
     internal = wants_internal(internal, public)
-    names = "_".join(_slug(q) for q in quarters if q) or "gesamt"
-    return f"bericht_{names}_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}_{'intern' if internal else 'oeffentlich'}"
+    names = [q for q in quarters if q] or ["gesamt"]
+    version = "intern" if internal else "oeffentlich"
+    return file_name("bericht", *names, f"{period.start:%Y-%m-%d}", f"{period.end:%Y-%m-%d}", version)
 
 
 def _building_stats(

@@ -26,7 +26,7 @@ from geo.outputs.report.data import (
 from geo.outputs.report.period import Period
 from geo.register.history import Register
 from geo.register.model import wants_internal
-from geo.register.stats import longest_vacant, stats
+from geo.register.stats import longest_vacant, public_rate, stats
 
 __all__ = ["report_tables"]
 
@@ -49,7 +49,7 @@ def _ortsteil_table(q: _Quarter, *, public: bool) -> pd.DataFrame:
         }
     )
     if public:
-        small = out["Einheiten"] < settings.public_min_units
+        small = public_rate(frame).isna().to_numpy()  # the public rule, as in the charts
         out.loc[
             small, ["leer", "Leerstandsquote", "Leerstandsquote Fläche", "Median Leerstandsdauer (Tage)"]
         ] = np.nan

@@ -51,7 +51,8 @@ def run_cli(args: argparse.Namespace) -> int:
     """Run the ``store`` subcommand.
 
     The copy is recorded in the audit trail of both registers (the source's only when it can be
-    written: a register read with reading rights only gets a note on stderr instead).
+    written and is no demo register: a register read with reading rights only gets a note on
+    stderr instead).
 
     Returns
     -------
@@ -66,8 +67,10 @@ def run_cli(args: argparse.Namespace) -> int:
     result = copy_store(args.source, args.target, replace=args.replace)
     counts = f"{result.units} Einheiten, {result.observations} Beobachtungen, {result.accounts} Konten"
     audit(open_store(args.target), AuditAction.STORE, f"Kopie von {result.source}: {counts}")
+    source = open_store(args.source)
     try:
-        audit(open_store(args.source), AuditAction.STORE, f"Kopie nach {result.target}: {counts}")
+        if not source.is_demo:  # the shipped demo stays as committed; it has nothing to account for
+            audit(source, AuditAction.STORE, f"Kopie nach {result.target}: {counts}")
     except StoreError as exc:
         sys.stderr.write(f"Hinweis: die Kopie ist nicht im Protokoll der Quelle vermerkt: {exc}\n")
     print(

@@ -365,3 +365,16 @@ def test_the_cli_account_survives_a_missing_user_name(monkeypatch):
     monkeypatch.setattr(getpass, "getuser", missing)
     assert cli_account() == "cli:unbekannt"
 
+
+
+def test_copying_the_shipped_demo_leaves_it_byte_identical(tmp_path, capsys):
+    """'store copy' of a demo register records the copy in the target only (the demo stays as shipped)."""
+    demo = tmp_path / "demo.gpkg"
+    demo.write_bytes(settings.demo_store_path.read_bytes())
+    before = demo.read_bytes()
+    target = tmp_path / "kopie.gpkg"
+    assert cli.main(["store", "copy", str(demo), str(target)]) == 0
+    assert demo.read_bytes() == before
+    trail = open_store(target).audit()
+    assert list(trail["action"]) == ["register"]
+    assert trail["detail"].iloc[0].startswith("Kopie von ")

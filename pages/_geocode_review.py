@@ -131,6 +131,8 @@ def _forget_click() -> None:
 def review_section(h: _ui.Handle) -> None:
     """„Zu prüfen: Verortung“: the units placed not exactly; accept a place or set it on the map."""
     st.subheader("Zu prüfen: Verortung")
+    if not any(st.session_state.get(k) for k in (_session.GEOCODE_ACCEPT, _session.GEOCODE_SAVE)):
+        _ui.rerun_if_changed(h)  # written meanwhile (another session or server): the whole page anew
     if flash := _session.pop(_session.GEOCODE_FLASH):
         (st.success if flash[0] == "success" else st.warning)(flash[1])
     frame = _review(h.path, h.stamp, h.store)

@@ -31,9 +31,10 @@ from geo.app.mapdata import compare_map_data, view_map_data
 from geo.errors import QuartiersmonitorError
 from geo.outputs import maps
 from geo.outputs._assets import write_static_assets
+from geo.places.attribution import credit_markdown
 from geo.register import stats
 from geo.register.history import Register
-from geo.register.store import GeoPackageStore, open_store
+from geo.register.store import Store, open_store
 from pages import _session
 
 #: Where the Leaflet assets are written for Streamlit's static serving (``static/`` next to streamlit_app.py).
@@ -71,7 +72,7 @@ def map_assets() -> dict[str, Any]:
 class Handle:
     """The open store, its register and the store version the caches are keyed by (and edits are made on)."""
 
-    store: GeoPackageStore
+    store: Store
     register: Register
     path: str
     stamp: int
@@ -98,11 +99,28 @@ def load() -> Handle:
         explicit = st.session_state.get(_session.STORE)
         store = open_store(explicit) if explicit else open_store()
         stamp = store.version()
-        return Handle(store, _read(str(store.path), stamp), str(store.path), stamp)
+        # the key reopens the store (a server URL keeps its password there: never shown, see Store.location)
+        return Handle(store, _read(store.target, stamp), store.target, stamp)
     except QuartiersmonitorError as exc:
         st.error(str(exc))
         st.stop()
         raise  # pragma: no cover - st.stop raises
+
+
+def rerun_if_changed(h: Handle) -> None:
+    """In a fragment: start a full run when the register changed since ``h`` was loaded.
+
+    A fragment's own run reuses the arguments of the page's last full run, so without this it would
+    show the register as it was then, not what another session or app server wrote since.
+    Not while a form of the fragment is submitted: the rerun would drop the submission, and the write
+    checks the version itself (``StoreConflict``).
+    """
+    try:
+        changed = h.store.version() != h.stamp
+    except QuartiersmonitorError:  # the full run says what is wrong with the store
+        changed = True
+    if changed:
+        st.rerun()
 
 
 def forget_store() -> None:
@@ -125,14 +143,16 @@ def filtered(h: Handle, filters: Filters, *, by_status: bool = True) -> Register
     return cached_filtered(h.path, h.stamp, filters.key(), by_status)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _status(path: str, stamp: int, key: str, by_status: bool, at: date) -> pd.DataFrame:
+    # a resource, not cache_data: unpickling 50,000 geometries on every click of the unit panel took 0.1-0.2 s;
+    # shared between sessions, so callers get a shallow copy (pandas' copy-on-write keeps the cached one as is)
     return stats.status_at(cached_filtered(path, stamp, key, by_status), at)
 
 
 def status_frame(h: Handle, filters: Filters, *, at: date | None = None, by_status: bool = True) -> pd.DataFrame:
     """Units of the filtered view with their status on ``at`` (default: the filter date)."""
-    return _status(h.path, h.stamp, filters.key(), by_status, at or filters.date_at())
+    return _status(h.path, h.stamp, filters.key(), by_status, at or filters.date_at()).copy(deep=False)
 
 
 @st.cache_data(max_entries=16, show_spinner="Karte wird vorbereitet …")
@@ -197,6 +217,8 @@ def show_map(data: maps.MapData, *, key: str, basemap: str = "osm", height: int 
     """
     if note:
         st.caption(maps.BASEMAP_NOTE)
+    if data.boundary_credit:  # the licence of the official Ortsteil boundaries asks for attribution
+        st.caption(credit_markdown(data.boundary_credit))
     m = maps.render_map(data, basemap=basemap, legend=legend, fit=fit, **map_assets())
     returned = ["last_object_clicked_tooltip"] if clickable else []
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=returned) or {}
@@ -216,11 +238,16 @@ def show_error(exc: QuartiersmonitorError) -> None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _plan(path: str, stamp: int, data: bytes | None, name: str | None, source: str | None,
-          source_stamp: float | None, as_of: date, on_error: str) -> Any:
-    return plan_upload(_read(path, stamp), data=data, name=name, path=source, as_of=as_of, on_error=on_error)  # type: ignore[arg-type]
+          source_stamp: float | None, as_of: date, on_error: str, geocode_key: str | None, _geocoder: Any) -> Any:
+    return plan_upload(_read(path, stamp), data=data, name=name, path=source, as_of=as_of, on_error=on_error,  # type: ignore[arg-type]
+                       geocoder=_geocoder)
 
 
-def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None, as_of: date, on_error: str) -> Any:
-    """Cached validation of an upload or a server-side file (nothing is written)."""
+def plan(h: Handle, *, data: bytes | None, name: str | None, source: str | None, as_of: date, on_error: str,
+         geocoder: Any = None, geocode_key: str | None = None) -> Any:
+    """Cached validation of an upload or a server-side file (nothing is written).
+
+    ``geocoder`` places rows without coordinates by their address; ``geocode_key`` names it for the cache.
+    """
     source_stamp = Path(source).expanduser().stat().st_mtime if source and Path(source).expanduser().is_file() else None
-    return _plan(h.path, h.stamp, data, name, source, source_stamp, as_of, on_error)
+    return _plan(h.path, h.stamp, data, name, source, source_stamp, as_of, on_error, geocode_key, geocoder)

@@ -46,6 +46,7 @@ if not len(register.units):
 @st.fragment
 def rate_section() -> None:
     st.subheader("Leerstandsquote")
+    _ui.rerun_if_changed(h)  # written meanwhile: the whole page anew
     left, right = st.columns(2)
     freq = left.radio("Auflösung", list(FREQS), format_func=FREQS.get, horizontal=True, key="e_rate_freq")
     default_by = 1 if view.quarter else 0
@@ -62,6 +63,7 @@ def rate_section() -> None:
 @st.fragment
 def events_section() -> None:
     st.subheader("Neuansiedlungen und Schließungen")
+    _ui.rerun_if_changed(h)  # written meanwhile: the whole page anew
     freq = st.radio("Auflösung", ["year", "quarter"], format_func=FREQS.get, horizontal=True, key="e_events_freq")
     frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
     st.altair_chart(charts.events_chart(frame), width="stretch")

@@ -207,6 +207,8 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
 @st.fragment
 def units_section(h: _ui.Handle, filters: Filters, public: bool) -> None:
     """List and unit panel side by side (stacked on a phone); reruns on its own, the map stays as it is."""
+    if not st.session_state.get(_session.OBSERVATION_SAVE):  # a submission: the write checks the version itself
+        _ui.rerun_if_changed(h)  # written meanwhile (another session or server): the whole page anew
     left, right = st.columns([6, 5], gap="large")
     with left:
         unit_list_view(h, filters)

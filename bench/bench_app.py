@@ -45,12 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo import settings  # noqa: E402
+from geo.access.roles import Role  # noqa: E402
 from geo.app.filters import Filters, apply_filters, filter_options  # noqa: E402
 from geo.app.mapdata import view_map_data  # noqa: E402
 from geo.outputs import maps  # noqa: E402
-from geo.places.areas import approximate_boundaries  # noqa: E402
+from geo.places.areas import official_boundaries  # noqa: E402
 from geo.register.store import ChangeSet, GeoPackageStore, open_store  # noqa: E402
 from tests.map_payload import component_args  # noqa: E402
+from tests.signin import NAMES, PASSWORD, account, signed_in  # noqa: E402
 
 TARGET_REBUILD_S = 1.0
 TARGET_CLICK_MS = 300.0
@@ -101,7 +103,7 @@ def build_store(path: Path, n_units: int, *, seed: int = 2015) -> Path:
     store = GeoPackageStore.create(path)
     store.write(
         ChangeSet(
-            boundaries=approximate_boundaries(),
+            boundaries=official_boundaries(),
             new_units=units,
             observations=observations.drop(columns=["obs_id"]),
             meta={"demo": "true", "label": settings.demo_label, "demo_seed": str(seed)},
@@ -157,6 +159,7 @@ def app_test(store: Path, unit_id: str) -> dict[str, float]:
     out: dict[str, float] = {}
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
     at.session_state["qm_store_path"] = str(store)
+    signed_in(at)
     _, out["Übersicht, erster Lauf (Register lesen)"] = timed(at.run)
     _, out["Karte, erster Lauf"] = timed(lambda: at.switch_page("pages/karte.py").run())
     _, out["Karte, Neulauf ohne Änderung"] = timed(at.run)
@@ -219,11 +222,13 @@ def browser_side(store: Path, n_units: int, unit_ids: list[str], repeat: int) ->
         map_marked,
         mark_map,
         offline_context,
+        sign_in,
         wait_idle,
         wait_maps,
     )
 
     out: dict[str, Any] = {}
+    account(Role.ADMIN, store=store)
     with (
         tempfile.TemporaryDirectory(prefix="qm-bench-log-") as logdir,
         AppServer(store=store, log=Path(logdir) / "streamlit.log") as server,
@@ -241,8 +246,9 @@ def browser_side(store: Path, n_units: int, unit_ids: list[str], repeat: int) ->
             )
 
         page.on("websocket", on_ws)
-        page.goto(server.url + "/")
+        page.goto(server.url + "/anmelden")  # Karte is for signed-in roles; the menu keeps the session
         wait_idle(page, timeout=300)
+        sign_in(page, NAMES[Role.ADMIN], PASSWORD, timeout=300)
         page.evaluate(TIMING_JS)
 
         # Karte: navigate, wait until the map is drawn

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from babel.numbers import format_decimal
+from babel.core import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 from geo.dates import DAYS_PER_MONTH, german_date
 
@@ -119,9 +120,16 @@ def unit_address(row: Mapping[str, Any]) -> str:
 # -- numbers ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
+def _parsed(pattern: str) -> tuple[NumberPattern, Locale]:
+    """Babel's parsed ``pattern`` and :data:`LOCALE` (``format_decimal`` parses both on every call)."""
+    return parse_pattern(pattern), Locale.parse(LOCALE)
+
+
 def _format(value: float, pattern: str) -> str:
-    with decimal.localcontext(_ROUNDING):
-        return format_decimal(value, format=pattern, locale=LOCALE)
+    parsed, locale = _parsed(pattern)
+    with decimal.localcontext(_ROUNDING):  # as babel's format_decimal, without parsing pattern and locale each time
+        return str(parsed.apply(value, locale))
 
 
 @lru_cache(maxsize=64)

@@ -1,4 +1,9 @@
-"""Bericht: the period report as PDF, its figures as XLSX, every map and chart as PNG and SVG."""
+"""Bericht: the period report as PDF, its figures as XLSX, every map and chart as PNG and SVG.
+
+The public version for the role Stadt; the internal one (personal data) for the role Büro, recorded
+in the audit trail when made and when downloaded. Building snapshots come from a folder the server
+offers by name (:func:`geo.app.serverfiles.snapshot_folders`), never a typed path.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,18 @@ from typing import Any
 import streamlit as st
 
 from geo import dates, formats
+from geo.access.accounts import AuditAction
+from geo.access.roles import Right
 from geo.app.exchange import EXPORT_MIME
 from geo.app.figures import plausible_start
 from geo.app.filters import filter_options
+from geo.app.serverfiles import snapshot_folders
 from geo.errors import QuartiersmonitorError
 from geo.outputs import report
-from pages import _filters, _router, _session, _ui
+from pages import _auth, _router, _session, _ui
 
 _router.ensure(__file__)
+_auth.require(Right.PUBLIC_EXPORT, title="Bericht")
 
 KINDS = ("Halbjahr", "Jahr", "Quartal", "frei")
 
@@ -88,9 +97,9 @@ with col_p:
     if notice:
         st.info(notice, icon=":material/event_busy:")
     period = _period(kind, first.year, today)
-if _filters.presentation_on():
+if not _auth.can(Right.INTERNAL_EXPORT):
     public = True
-    col_v.caption("Präsentationsmodus: nur die öffentliche Fassung ohne personenbezogene Daten.")
+    col_v.caption("Öffentliche Fassung ohne personenbezogene Daten (die interne hat die Rolle Büro).")
 else:
     public = (
         col_v.radio(
@@ -107,12 +116,17 @@ unit_level = public and col_v.toggle(
     key="b_unit_level",
     help="Nur wenn die Veröffentlichung einzelner leerer Einheiten abgestimmt ist.",
 )
-folder = st.text_input(
+snapshots = snapshot_folders()
+picked = st.selectbox(
     "Ordner mit OSM-Gebäude-Schnappschüssen (optional)",
+    list(snapshots),
+    index=None,
     key="b_osm",
-    placeholder="z. B. daten/osm-buildings",
-    help="Dateien wie „Volkmarsdorf-2024-buildings.geojson“; fügt den Abschnitt Gebäudebestand hinzu.",
-).strip()
+    placeholder="ohne Abschnitt Gebäudebestand" if snapshots else "kein Ordner auf dem Server eingerichtet",
+    help="Ordner im Datenordner des Servers mit Dateien wie „Volkmarsdorf-2024-buildings.geojson“; fügt den "
+    "Abschnitt Gebäudebestand hinzu.",
+)
+folder = str(snapshots[picked]) if picked in snapshots else ""
 
 if period is None:
     st.info("Bitte Beginn und Ende wählen.")
@@ -131,8 +145,13 @@ if not public:
 choice = (tuple(quarters), period.start, period.end, public, unit_level, folder)
 if st.button("Bericht erstellen", type="primary", key="b_go"):
     st.session_state[_session.REPORT_REQUEST] = choice
+    if not public:
+        _auth.audit(AuditAction.REPORT_PERSONAL, f"interner Bericht {period.label} erstellt")
 request = st.session_state.get(_session.REPORT_REQUEST)
 if request is None:
+    st.stop()
+if not request[3] and not _auth.can(Right.INTERNAL_EXPORT):  # an internal request kept over a change of account
+    st.session_state.pop(_session.REPORT_REQUEST, None)
     st.stop()
 if request != choice:
     st.info("Die Auswahl hat sich geändert: „Bericht erstellen“ drücken, um den Bericht neu zu erzeugen.")
@@ -148,20 +167,29 @@ summary = bundle.summary
 for note in summary.notes:
     st.info(note)
 stem = report.file_stem(request[0], summary.period, internal=summary.internal)
+
+
+def logged(data: bytes, name: str) -> Any:
+    """The file, or for the internal report a callable that records the download in the audit trail."""
+    return _auth.audited(lambda: data, AuditAction.REPORT_PERSONAL, name) if summary.internal else data
+
+
 d1, d2, d3 = st.columns(3)
 d1.download_button(
     f"PDF herunterladen ({summary.pages} Seiten)",
-    bundle.pdf,
+    logged(bundle.pdf, f"{stem}.pdf"),
     file_name=f"{stem}.pdf",
     mime="application/pdf",
     type="primary",
     key="b_pdf",
+    on_click="ignore",
 )
 d2.download_button(
-    "Kennzahlen als XLSX", bundle.xlsx, file_name=f"{stem}.xlsx", mime=EXPORT_MIME["xlsx"], key="b_xlsx"
+    "Kennzahlen als XLSX", logged(bundle.xlsx, f"{stem}.xlsx"), file_name=f"{stem}.xlsx", mime=EXPORT_MIME["xlsx"],
+    key="b_xlsx", on_click="ignore",
 )
 version = "öffentliche" if summary.public else "interne"
-d3.caption(f"{summary.period.label} · {version} Fassung · erstellt in {summary.seconds:.1f} s")
+d3.caption(f"{summary.period.label} · {version} Fassung · erstellt in {formats.fmt_number(bundle.seconds, digits=1, unit='s')}")
 
 st.subheader("Kennzahlen")
 st.dataframe(report.summary_table(summary), hide_index=True, width="stretch")

@@ -294,15 +294,16 @@ def filter_options(
         configured = list(load_quarters())
     except InputError:
         configured = []
-    present = set(quarter_col) - {""}
+    # distinct values first (vectorised): iterating 50,000 Arrow strings in Python took 0.1 s a call
+    present = set(quarter_col.unique()) - {""}
     quarters = [q for q in configured if q in present] + sorted(
         present - set(configured), key=sort_key
     )
     in_quarter = quarter_col == quarter if quarter else pd.Series(True, index=units.index)
-    ortsteile = sorted(set(ortsteil_col[in_quarter]) - {""}, key=sort_key)
+    ortsteile = sorted(set(ortsteil_col[in_quarter].unique()) - {""}, key=sort_key)
     in_area = in_quarter & (ortsteil_col == ortsteil) if ortsteil else in_quarter
-    streets = sorted(set(as_text(units["street"])[in_area]) - {""}, key=sort_key)
-    present_uses = set(as_text(units["use_class"])) - {""}
+    streets = sorted(set(as_text(units["street"])[in_area].unique()) - {""}, key=sort_key)
+    present_uses = set(as_text(units["use_class"]).unique()) - {""}
     uses = [u for u in USE_CLASS_LABELS if u in present_uses] + sorted(
         present_uses - set(USE_CLASS_LABELS)
     )

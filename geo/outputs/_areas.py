@@ -17,12 +17,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import geopandas as gpd
-from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 
 from geo import settings
 from geo.outputs._leaflet import LABELS_FROM_ZOOM, MAX_ZOOM, _compact_json, _squeeze, esc
+from geo.outputs._render import RawRender
 
 #: Quarter names („Grünau“, „Leipziger Osten“) are shown above their outline below this zoom level,
 #: so that an overview map of both quarters says which is which.
@@ -104,7 +104,7 @@ _PLACE_LABELS_JS = _squeeze("""function(map){
             }""")
 
 
-class AreaOutlines(Layer):
+class AreaOutlines(Layer, RawRender):
     """Non-interactive outlines, optionally with permanent name labels and an attribution.
 
     ``attribution`` (HTML, escaped by the caller, e.g. :func:`boundary_attribution_html`) is shown
@@ -172,7 +172,7 @@ class AreaOutlines(Layer):
         self.group_options = _compact_json({"attribution": attribution} if attribution else {})
 
 
-class FitView(MacroElement):
+class FitView(RawRender):
     """Fit the map to ``bounds`` so that the legend (bottom right, :class:`Legend`) covers none of them.
 
     The legend's room is kept free either beside the bounds (right) or below

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
-from branca.element import MacroElement
 from folium.template import Template
+
+from geo.outputs._render import RawRender
 
 __all__ = ["CONTROL_TITLES", "GermanControls"]
 
@@ -29,7 +30,7 @@ def _js(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-class GermanControls(MacroElement):
+class GermanControls(RawRender):
     """Renames Leaflet's control tooltips (:data:`CONTROL_TITLES`) and the credit's title.
 
     The script runs once every control of the map exists: after the map's other

@@ -1,5 +1,6 @@
 """Browser plumbing of the folium maps: compact JSON, HTML escaping, the Leaflet layers drawn from
-compact rows (units, clusters, rings, heat map, outlines with labels), scale, legend control, style rules.
+compact rows (units, clusters, rings, heat map), scale, legend control, style rules; the outlines with
+place names and the fitted view are in :mod:`geo.outputs._areas`.
 
 Every map of the project is created by :func:`new_map`; :mod:`geo.outputs.maps` builds the
 register's maps from these parts, :mod:`geo.outputs.building_maps` and :mod:`geo.outputs.osm_maps`
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import geopandas as gpd
 import shapely
-from branca.element import Element, Figure, MacroElement
+from branca.element import Figure
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.plugins import HeatMap, MarkerCluster
@@ -24,6 +25,9 @@ from folium.template import Template
 
 from geo import settings
 from geo.formats import display_text
+from geo.outputs._controls import GermanControls
+from geo.outputs._render import RawRender, RawText
+from geo.places.attribution import BOUNDARY_LICENCE_URL, OFFICIAL_SOURCE
 from geo.register.model import VACANT_STATUSES
 
 if TYPE_CHECKING:
@@ -44,8 +48,14 @@ MAX_ZOOM = 19
 #: Zoom level from which units are drawn one by one instead of in clusters.
 CLUSTER_UNTIL_ZOOM = 16
 
-#: Zoom level from which Ortsteil names are shown (below, they overlap each other and the clusters).
+#: Zoom level from which Ortsteil names are shown (below, they crowd each other and the clusters); a name
+#: that would overlap a name already placed (quarter names first, then the larger Ortsteile) or a cluster
+#: bubble is left out at that zoom.
 LABELS_FROM_ZOOM = 13
+
+#: A legend is shown collapsed (title only, opened by a click) when open it would cover more than this
+#: share of the map; maps are fitted so that the legend does not cover what they show.
+LEGEND_MAX_SHARE = 0.2
 
 #: Colours of a cluster bubble: inner disc, ring track, ring share of vacant units.
 CLUSTER_COLOR, CLUSTER_TRACK, CLUSTER_VACANT = "#37474f", "#cfd8dc", "#d73027"
@@ -58,9 +68,11 @@ def esc(value: Any, *, quote: bool = False) -> str:
     """``value`` as HTML-escaped text; missing values (None, NaN, NA, NaT) become an empty string.
 
     ``&``, ``<`` and ``>`` are always escaped; quotes only with ``quote=True``
-    (needed inside attribute values, not in element content).
+    (needed inside attribute values, not in element content). Braces become character references,
+    so that no template pass (folium's own elements, e.g. a marker's tooltip, compile their
+    rendered text as a Jinja template) reads ``{{ … }}`` or ``{% … %}`` in user text.
     """
-    return html.escape(display_text(value), quote=quote)
+    return html.escape(display_text(value), quote=quote).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _compact_json(value: Any) -> str:
@@ -95,9 +107,9 @@ def _boundary_layers(boundaries: gpd.GeoDataFrame) -> tuple[str | None, str | No
     points = (
         b.to_crs(settings.metric_crs).geometry.representative_point().to_crs(settings.storage_crs)
     )
-    labels = _compact_json(
-        [[round(p.y, 5), round(p.x, 5), esc(n)] for p, n in zip(points, b["name"].astype(object), strict=False)]
-    )
+    areas = b.to_crs(settings.metric_crs).geometry.area.to_numpy()
+    named = sorted(zip(areas, points, b["name"].astype(object), strict=False), key=lambda t: -t[0])
+    labels = _compact_json([[round(p.y, 5), round(p.x, 5), esc(n)] for _, p, n in named if esc(n)])
     with_quarter = b.loc[b["quarter"].notna()] if "quarter" in b else b.iloc[0:0]
     quarters = None
     if len(with_quarter):
@@ -105,6 +117,21 @@ def _boundary_layers(boundaries: gpd.GeoDataFrame) -> tuple[str | None, str | No
         merged["geometry"] = merged.geometry.buffer(1.0).buffer(-1.0)
         quarters = _area_json(merged.to_crs(settings.storage_crs))
     return ortsteile, labels, quarters
+
+
+def boundary_attribution_html(credit: str | None) -> str | None:
+    """The attribution line of drawn Ortsteil boundaries as escaped HTML, linked to the licence.
+
+    ``credit`` comes from :func:`geo.places.attribution.boundary_credit`; the official
+    boundaries give :data:`geo.places.attribution.BOUNDARY_ATTRIBUTION`. None for None.
+    """
+    if not credit:
+        return None
+    text = esc(f"Ortsteilgrenzen: {credit}")
+    if OFFICIAL_SOURCE not in credit:
+        return text
+    url = esc(BOUNDARY_LICENCE_URL, quote=True)
+    return f'<a href="{url}" target="_blank" rel="noopener" title="Lizenz">{text}</a>'
 
 
 # -- folium elements -----------------------------------------------------------------
@@ -126,14 +153,14 @@ _CLUSTER_ICON_JS = _squeeze("""function(c){
                 var ms = c.getAllChildMarkers(), n = ms.length, v = 0;
                 for (var j = 0; j < n; j++) { if (V.indexOf(ms[j].qmCat) >= 0) { v++; } }
                 var p = Math.round(100 * v / n), s = n < 10 ? 30 : (n < 100 ? 36 : 44);
-                var t = n + " Einheiten" + (V.length ? ", davon " + v + " leer (" + p + " %)" : "");
+                var t = n.toLocaleString("de-DE") + " Einheiten" + (V.length ? ", davon " + v.toLocaleString("de-DE") + " leer (" + p + " %)" : "");
                 return L.divIcon({className: "marker-cluster qm-cluster", iconSize: L.point(s, s),
                     html: '<div title="' + t + '" style="background:conic-gradient({{ vacant }} 0 ' + p
                         + '%,{{ track }} ' + p + '% 100%)"><span>' + n + '</span></div>'});
             }""")
 
 
-class UnitPoints(JSCSSMixin, Layer):
+class UnitPoints(JSCSSMixin, Layer, RawRender):
     """Units drawn in the browser from compact rows as circle markers, optionally clustered.
 
     Clusters are neutral bubbles (:data:`CLUSTER_COLOR`) with the number of
@@ -141,7 +168,9 @@ class UnitPoints(JSCSSMixin, Layer):
     Units in the ``skip`` categories are left out (drawn by a
     :class:`SubsetPoints` layer). The layer keeps the rows (``qmRows``) and
     the marker of each row (``qmMarkers``, null when skipped) for the layers
-    that refer to them.
+    that refer to them. Clustering runs in chunks (the page stays responsive
+    with tens of thousands of units); a clustered layer says when it has placed
+    every unit (``qmLoaded``).
     """
 
     _template = Template(
@@ -154,7 +183,9 @@ class UnitPoints(JSCSSMixin, Layer):
             {% if this.cluster %}
             var o = {{ this.options|tojavascript }};
             o.iconCreateFunction = {{ this.icon_js }};
+            o.chunkProgress = function(done, total){ g.qmLoaded = done >= total; };
             var g = L.markerClusterGroup(o);
+            g.qmLoaded = false;
             {% else %}
             var g = L.featureGroup();
             {% endif %}
@@ -211,7 +242,7 @@ class UnitPoints(JSCSSMixin, Layer):
             self.default_js, self.default_css = [], []
 
 
-class SubsetPoints(Layer):
+class SubsetPoints(Layer, RawRender):
     """The units of a :class:`UnitPoints` layer in some categories, as a layer of their own (never clustered)."""
 
     _template = Template(
@@ -235,7 +266,7 @@ class SubsetPoints(Layer):
         self.codes = _compact_json(list(codes))
 
 
-class RingPoints(Layer):
+class RingPoints(Layer, RawRender):
     """Highlight rings (new settlements) around units of a :class:`UnitPoints` layer.
 
     ``rows`` is a JSON array of ``[unit_row, "dd.mm.yyyy"]``; position, id and
@@ -300,7 +331,7 @@ class RingPoints(Layer):
         self.color = color
 
 
-class VacancyHeat(HeatMap):
+class VacancyHeat(HeatMap, RawRender):
     """folium's heat map of the units of a :class:`UnitPoints` layer in the given categories."""
 
     _template = Template(
@@ -329,61 +360,7 @@ class VacancyHeat(HeatMap):
         self.codes = _compact_json(list(codes))
 
 
-class AreaOutlines(Layer):
-    """Non-interactive outlines, optionally with permanent name labels.
-
-    Labels sit in a pane below the units and clusters and are shown from zoom
-    ``labels_from_zoom`` on (smaller at that zoom), so that they neither
-    overlap each other nor hide clusters when zoomed out.
-    """
-
-    _template = Template(
-        _squeeze("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function(){
-            var g = L.featureGroup();
-            L.geoJSON({{ this.geojson }}, {interactive: false,
-                style: {{ this.style|tojavascript }}}).addTo(g);
-            {% if this.labels %}
-            var map = {{ this._parent.get_name() }}, z = {{ this.labels_from_zoom }};
-            if (!map.getPane("qmLabels")) { map.createPane("qmLabels").style.zIndex = 390; }
-            var t = {{ this.labels }};
-            for (var i = 0; i < t.length; i++) {
-                L.tooltip({permanent: true, direction: "center", className: "qm-label",
-                    interactive: false, pane: "qmLabels"}).setLatLng([t[i][0], t[i][1]]).setContent(t[i][2]).addTo(g);
-            }
-            var zoomed = function(){
-                var c = map.getContainer(), k = map.getZoom();
-                c.classList.toggle("qm-labels-off", k < z);
-                c.classList.toggle("qm-labels-small", k >= z && k < z + 1);
-            };
-            map.on("zoomend", zoomed);
-            zoomed();
-            {% endif %}
-            return g;
-        })();
-        {% endmacro %}
-        """)
-    )
-
-    def __init__(
-        self,
-        geojson: str,
-        *,
-        name: str,
-        style: dict[str, Any],
-        labels: str | None = None,
-        labels_from_zoom: int = LABELS_FROM_ZOOM,
-    ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "AreaOutlines"
-        self.geojson = geojson
-        self.style = style
-        self.labels = labels
-        self.labels_from_zoom = int(labels_from_zoom)
-
-
-class MetricScale(MacroElement):
+class MetricScale(RawRender):
     """A scale bar in metres and kilometres only (Leaflet's default adds miles and feet)."""
 
     _template = Template(
@@ -399,8 +376,13 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
-class Legend(MacroElement):
-    """A collapsible legend control plus a thin bar at the top when base-map tiles fail to load."""
+class Legend(RawRender):
+    """A collapsible legend control plus a thin bar at the top when base-map tiles fail to load.
+
+    The legend (bottom right) starts collapsed when, open, it would cover more
+    than :data:`LEGEND_MAX_SHARE` of the map (a small map, a phone); a
+    :class:`FitView` added after it keeps the fitted area clear of it.
+    """
 
     _template = Template(
         _squeeze("""
@@ -415,6 +397,11 @@ class Legend(MacroElement):
                 return div;
             };
             legend.addTo(map);
+            var box = legend.getContainer(), open = box.querySelector("details"), size = map.getSize();
+            if (open && open.open && size.x > 0 && size.y > 0
+                && box.offsetWidth * box.offsetHeight > {{ this.max_share }} * size.x * size.y) { open.open = false; }
+            map.qmLegend = box;
+            if (open) { open.addEventListener("toggle", function(){ if (map.qmPlaceLabels) { map.qmPlaceLabels(); } }); }
             var note = L.DomUtil.create("div", "qm-offline", map.getContainer());
             note.innerHTML = {{ this.offline_note }};
             note.style.display = "none";
@@ -435,6 +422,7 @@ class Legend(MacroElement):
         style = style or ("compact" if compact else "full")
         self.css_class = _compact_json("qm-legend" if style == "full" else f"qm-legend {style}")
         self.offline_note = _compact_json(esc(_OFFLINE_NOTE))
+        self.max_share = LEGEND_MAX_SHARE
 
 
 # -- style rules -------------------------------------------------------------------------
@@ -457,10 +445,11 @@ _CSS_BASE = _css("""
 .qm-legend .demo{margin-top:3px;color:#b2182b;font-weight:bold}
 .qm-offline{position:absolute;top:0;left:50%;transform:translateX(-50%);z-index:1000;background:#fff3cd;
  border:1px solid #e0c36c;border-top:0;border-radius:0 0 4px 4px;padding:1px 8px;font:11px/1.4 sans-serif;color:#5c4a00}
-.qm-label{background:none;border:none;box-shadow:none;color:#444;font:600 11px sans-serif;
+.leaflet-tooltip.qm-label{background:none;border:none;box-shadow:none;padding:1px 3px;color:#444;font:600 11px sans-serif;
  text-shadow:0 0 3px #fff,0 0 3px #fff}
-.qm-label:before,.qm-labels-off .qm-label{display:none}
+.qm-label:before{display:none}
 .qm-labels-small .qm-label{font-size:10px}
+.qm-label.q,.qm-labels-small .qm-label.q{font:700 13px sans-serif;color:#08306b;letter-spacing:.02em}
 """)
 
 _CSS_CLUSTER = _css("""
@@ -519,6 +508,7 @@ def new_map(*, height: int | None = None) -> folium.Map:
         location=LEIPZIG_CENTER, zoom_start=12, tiles=None, prefer_canvas=True, control_scale=False, **kwargs
     )
     m.options["max_zoom"] = MAX_ZOOM  # folium gives max_zoom only to a tile layer it creates itself
+    GermanControls().add_to(m)  # "Layers", "Zoom in" -> German tooltips (geo.outputs._controls)
     return m
 
 
@@ -526,4 +516,4 @@ def add_to_head(m: folium.Map, html_text: str, *, name: str) -> None:
     """Put ``html_text`` (e.g. a ``<style>`` block) into the page head of ``m`` as child ``name``."""
     root = m.get_root()
     assert isinstance(root, Figure), "folium puts every Map into a Figure"
-    root.header.add_child(Element(html_text), name=name)
+    root.header.add_child(RawText(html_text), name=name)

@@ -39,6 +39,7 @@ from geo.osm import buildings, snapshots
 from geo.osm.classify import COMMERCIAL_BUILDING_VALUES
 from geo.outputs import _leaflet, maps
 from geo.outputs._assets import apply_assets
+from geo.outputs._render import RawRender
 from geo.places.attribution import boundary_credit
 
 #: Data attribution, shown in the legend of every map and under every figure.
@@ -345,7 +346,7 @@ def prepare_building_map(
     )
 
 
-class BuildingLayer(Layer):
+class BuildingLayer(Layer, RawRender):
     """Buildings drawn in the browser from compact rows (see :class:`BuildingMapData`)."""
 
     _template = Template(

@@ -12,9 +12,11 @@ A map is made in two steps so that the app can cache the expensive part:
 Units are drawn in the browser from one compact JSON array (circle markers,
 clustered when zoomed out in neutral bubbles that show the vacant share)
 instead of one folium element per unit: about 60 bytes per unit. The scale
-bar is metric only; Ortsteil names appear from zoom :data:`LABELS_FROM_ZOOM`,
-new-settlement rings only around units drawn one by one (not over clusters).
-All text shown in tooltips is HTML-escaped here; business
+bar is metric only; quarter names stand above their outlines when zoomed out
+(below :data:`QUARTER_LABELS_UNTIL_ZOOM`), Ortsteil names appear from zoom
+:data:`LABELS_FROM_ZOOM` (a name that would overlap another is left out), the
+legend is kept off the fitted area (:class:`FitView`), new-settlement rings
+only around units drawn one by one (not over clusters). All text shown in tooltips is HTML-escaped here; business
 names and addresses are user input. Leaflet and its plugins come from the
 installed package (:mod:`geo.outputs._assets`); only base-map tiles are loaded online.
 
@@ -36,6 +38,7 @@ import pandas as pd
 
 from geo import settings
 from geo.formats import fmt_date, fmt_int, is_missing
+from geo.outputs._areas import QUARTER_LABELS_UNTIL_ZOOM, AreaOutlines, FitView, _quarter_labels
 from geo.outputs._assets import apply_assets
 from geo.outputs._leaflet import (
     CLUSTER_COLOR,
@@ -43,9 +46,9 @@ from geo.outputs._leaflet import (
     CLUSTER_UNTIL_ZOOM,
     CLUSTER_VACANT,
     LABELS_FROM_ZOOM,
+    LEGEND_MAX_SHARE,
     LEIPZIG_CENTER,
     MAX_ZOOM,
-    AreaOutlines,
     Legend,
     MetricScale,
     RingPoints,
@@ -55,10 +58,12 @@ from geo.outputs._leaflet import (
     _boundary_layers,
     _compact_json,
     add_to_head,
+    boundary_attribution_html,
     esc,
     map_css,
     new_map,
 )
+from geo.places.attribution import boundary_credit
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES, VACANT_STATUSES
 
 __all__ = [
@@ -71,13 +76,16 @@ __all__ = [
     "CLUSTER_VACANT",
     "FIT_MODES",
     "LABELS_FROM_ZOOM",
+    "LEGEND_MAX_SHARE",
     "LEGEND_STYLES",
     "LEIPZIG_CENTER",
     "MAX_ZOOM",
     "NO_STATUS",
+    "QUARTER_LABELS_UNTIL_ZOOM",
     "STATUS_CATEGORIES",
     "AreaOutlines",
     "Category",
+    "FitView",
     "Legend",
     "MapData",
     "MetricScale",
@@ -275,7 +283,9 @@ class MapData:
     off at first (e.g. „unverändert“ on a before/after map); ``cluster``
     whether units are clustered when zoomed out; ``area_bounds`` the extent of
     the outlines of the Ortsteile that contain units (all outlines without
-    units), for maps fitted to units and areas.
+    units), for maps fitted to units and areas; ``boundary_credit`` the source
+    and licence of the outlines (plain text,
+    :func:`geo.places.attribution.boundary_credit`), shown in the map's attribution line.
     """
 
     units: PointSet
@@ -287,10 +297,12 @@ class MapData:
     ortsteile: str | None = None
     ortsteil_labels: str | None = None
     quarters: str | None = None
+    quarter_labels: str | None = None
     demo: bool = False
     cluster: bool = True
     hidden: tuple[int, ...] = ()
     area_bounds: Bounds | None = None
+    boundary_credit: str | None = None
 
 
 def _area_bounds(boundaries: gpd.GeoDataFrame | None, frame: gpd.GeoDataFrame) -> Bounds | None:
@@ -381,10 +393,12 @@ def prepare_map(
         ortsteile=ortsteile,
         ortsteil_labels=labels,
         quarters=quarters,
+        quarter_labels=_quarter_labels(boundaries),
         demo=demo,
         cluster=cluster,
         hidden=tuple(i for i, c in enumerate(categories) if c.code in hidden),
         area_bounds=_area_bounds(boundaries, frame),
+        boundary_credit=boundary_credit(boundaries) if ortsteile else None,
     )
 
 
@@ -477,9 +491,12 @@ def render_map(
         else:
             url, attr = _TILES[key]
             folium.TileLayer(url, attr=attr, name=label, max_zoom=MAX_ZOOM, show=basemap == key).add_to(m)
+    credit = boundary_attribution_html(data.boundary_credit)
     if data.quarters:
         AreaOutlines(
-            data.quarters, name="Quartiere", style={"color": "#08306b", "weight": 3, "fill": False}
+            data.quarters, name="Quartiere", style={"color": "#08306b", "weight": 3, "fill": False},
+            attribution=credit, labels=data.quarter_labels, labels_from_zoom=0,
+            labels_until_zoom=QUARTER_LABELS_UNTIL_ZOOM, kind="quarter",
         ).add_to(m)
     if data.ortsteile:
         AreaOutlines(
@@ -487,6 +504,7 @@ def render_map(
             name="Ortsteile",
             style={"color": "#555555", "weight": 1.5, "dashArray": "5 4", "fillOpacity": 0.03},
             labels=data.ortsteil_labels,
+            attribution=credit,
         ).add_to(m)
     hidden_n = sum(data.units.counts[i] for i in data.hidden)
     units = UnitPoints(
@@ -514,7 +532,7 @@ def render_map(
     if bounds is not None:
         (s, w), (n, e) = bounds
         pad = 0.002 if fit == "units" else 0.0005
-        m.fit_bounds([[s - pad, w - pad], [n + pad, e + pad]], max_zoom=17)
+        FitView([[s - pad, w - pad], [n + pad, e + pad]], max_zoom=17).add_to(m)  # after the legend: keeps clear of it
     return apply_assets(m, assets, asset_base)
 
 

@@ -230,10 +230,9 @@ def _furniture(ctx: _Context, *, title_page: bool) -> Any:
     return draw
 
 
-def _image(fig: Figure, *, dpi: int, width: float = _WIDTH) -> Image:
-    buffer = io.BytesIO()
-    SM.save_figure(fig, buffer, fmt="png", dpi=dpi)
-    buffer.seek(0)
+def _image(fig: Figure, *, dpi: int, width: float = _WIDTH, png: bytes | None = None) -> Image:
+    """``fig`` as an image ``width`` wide; ``png``: the figure already drawn at ``dpi`` (not drawn again)."""
+    buffer = io.BytesIO(png if png is not None else SM.figure_bytes(fig, fmt="png", dpi=dpi))
     w_in, h_in = fig.get_size_inches()
     return Image(buffer, width=width, height=width * h_in / w_in)
 

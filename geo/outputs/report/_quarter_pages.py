@@ -53,12 +53,15 @@ def _quarter_sections(q: _Quarter, ctx: _Context, s: dict[str, ParagraphStyle]) 
         if room / ratio >= 0.8 * _WIDTH
         else _WIDTH
     )
-    story += [_image(q.figs["karte_bestand"], dpi=dpi, width=width), Spacer(1, 3 * mm)]
+    story += [
+        _image(q.figs["karte_bestand"], dpi=dpi, width=width, png=q.png("karte_bestand", dpi)),
+        Spacer(1, 3 * mm),
+    ]
     story += [
         KeepTogether(
             [
                 _p(f"{q.label}: Veränderungen im Zeitraum", s["H2"]),
-                _image(q.figs["karte_veraenderung"], dpi=dpi, width=width),
+                _image(q.figs["karte_veraenderung"], dpi=dpi, width=width, png=q.png("karte_veraenderung", dpi)),
             ]
         )
     ]
@@ -86,17 +89,17 @@ def _quarter_sections(q: _Quarter, ctx: _Context, s: dict[str, ParagraphStyle]) 
     ]
     story += [
         _p(f"{q.label}: Entwicklung", s["H1"]),
-        _image(q.figs["leerstandsquote"], dpi=dpi),
+        _image(q.figs["leerstandsquote"], dpi=dpi, png=q.png("leerstandsquote", dpi)),
         Spacer(1, 4 * mm),
-        _image(q.figs["ansiedlungen"], dpi=dpi),
+        _image(q.figs["ansiedlungen"], dpi=dpi, png=q.png("ansiedlungen", dpi)),
         _p(
             "Balken: Neuansiedlungen und Schließungen je Kalenderjahr (das letzte Jahr bis zum Stichtag); Raute: Saldo.",
             s["caption"],
         ),
         PageBreak(),
-        _image(q.figs["branchen"], dpi=dpi),
+        _image(q.figs["branchen"], dpi=dpi, png=q.png("branchen", dpi)),
         Spacer(1, 4 * mm),
-        _image(q.figs["leerstandsdauer"], dpi=dpi),
+        _image(q.figs["leerstandsdauer"], dpi=dpi, png=q.png("leerstandsdauer", dpi)),
         _p(
             "Dauer der am Stichtag laufenden Leerstände (bis zum Stichtag gemessen) und der im Zeitraum beendeten.",
             s["caption"],

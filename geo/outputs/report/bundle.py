@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -12,12 +13,13 @@ import pandas as pd
 from geo.outputs import figures as F
 from geo.outputs.report.data import format_change, format_value
 from geo.outputs.report.document import ReportSummary, build_report
-from geo.outputs.report.graphics import report_figures
 from geo.outputs.report.xlsx import period_figures_xlsx
 from geo.register.history import Register
 from geo.register.model import wants_internal
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
     from geo.osm.buildings import BuildingStats
     from geo.osm.snapshots import Snapshots
 
@@ -37,13 +39,16 @@ class ReportBundle:
     images
         PNG (200 dpi) and SVG of every map and chart, by file-name stem (:func:`report_figures`).
     summary
-        The report's summary.
+        The report's summary (its ``seconds``: the PDF alone).
+    seconds
+        Time taken for all of it: PDF, XLSX and the images.
     """
 
     pdf: bytes
     xlsx: bytes
     images: dict[str, tuple[bytes, bytes]]
     summary: ReportSummary
+    seconds: float = 0.0
 
 
 def report_bundle(
@@ -57,7 +62,11 @@ def report_bundle(
     unit_level: bool = False,
     osm_buildings: BuildingStats | Snapshots | pd.DataFrame | None = None,
 ) -> ReportBundle:
-    """PDF, XLSX and every figure as PNG and SVG for one choice (parameters as in :func:`build_report`)."""
+    """PDF, XLSX and every figure as PNG and SVG for one choice (parameters as in :func:`build_report`).
+
+    The figures are drawn once: the PNGs of the PDF are the downloads (as :func:`report_figures` makes them).
+    """
+    t0 = time.perf_counter()
     pdf, xlsx = io.BytesIO(), io.BytesIO()
     options: dict[str, Any] = {
         "quarter": quarter,
@@ -66,13 +75,11 @@ def report_bundle(
         "internal": wants_internal(internal, public),
         "unit_level": unit_level,
     }
-    summary = build_report(register, out=pdf, osm_buildings=osm_buildings, **options)
+    drawn: dict[str, tuple[Figure, bytes]] = {}
+    summary = build_report(register, out=pdf, osm_buildings=osm_buildings, drawn=drawn, **options)
     period_figures_xlsx(register, out=xlsx, **options)
-    images = {
-        name: (F.figure_bytes(fig, fmt="png"), F.figure_bytes(fig, fmt="svg"))
-        for name, fig in report_figures(register, osm_buildings=osm_buildings, **options).items()
-    }
-    return ReportBundle(pdf.getvalue(), xlsx.getvalue(), images, summary)
+    images = {name: (png, F.figure_bytes(fig, fmt="svg")) for name, (fig, png) in drawn.items()}
+    return ReportBundle(pdf.getvalue(), xlsx.getvalue(), images, summary, time.perf_counter() - t0)
 
 
 def summary_table(summary: ReportSummary) -> pd.DataFrame:

@@ -163,10 +163,17 @@ class _Quarter:
     segments: gpd.GeoDataFrame | None = None
     segment_labels: pd.Series | None = None
     figs: dict[str, Figure] = field(default_factory=dict)
+    pngs: dict[tuple[str, int], bytes] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return not len(self.register.units)
+
+    def png(self, key: str, dpi: int) -> bytes:
+        """The figure ``key`` as PNG at ``dpi``, drawn once: the PDF and the app's image downloads share it."""
+        if (key, dpi) not in self.pngs:
+            self.pngs[(key, dpi)] = SM.figure_bytes(self.figs[key], fmt="png", dpi=dpi)
+        return self.pngs[(key, dpi)]
 
 
 

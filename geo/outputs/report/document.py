@@ -43,12 +43,14 @@ from geo.outputs.report.data import (
     _resolve_quarters,
     _version_text,
 )
-from geo.outputs.report.graphics import _quarter_figures
+from geo.outputs.report.graphics import _buildings_download, _quarter_figures
 from geo.outputs.report.period import Period
 from geo.register.history import Register
 from geo.register.model import wants_internal
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
     from geo.osm.buildings import BuildingStats
     from geo.osm.snapshots import Snapshots
 
@@ -164,6 +166,7 @@ def build_report(
     unit_level: bool = False,
     streets: gpd.GeoDataFrame | None = None,
     dpi: int = 200,
+    drawn: dict[str, tuple[Figure, bytes]] | None = None,
 ) -> ReportSummary:
     """Make the period report as an A4 PDF in German.
 
@@ -200,6 +203,10 @@ def build_report(
         the cached OSM network); without, the maps show no streets.
     dpi
         Resolution of maps and charts in the PDF.
+    drawn
+        Receives every map and chart with its PNG at ``dpi``, keyed by file-name stem as
+        :func:`geo.outputs.report.graphics.report_figures` names them (the app offers them for
+        download without drawing them again).
 
     Returns
     -------
@@ -239,6 +246,11 @@ def build_report(
     )
     rendered = _render(ctx)
     _write(rendered.pdf, out)
+    if drawn is not None:
+        drawn.update({f"{k}_{q.slug}": (q.figs[k], q.png(k, dpi)) for q in quarters for k in q.figs})
+        if bstats is not None:
+            fig = _buildings_download(bstats, quarters, period.end)
+            drawn["gebaeudebestand"] = (fig, SM.figure_bytes(fig, fmt="png", dpi=dpi))
     return ReportSummary(
         pages=rendered.pages,
         quarters=tuple(names),

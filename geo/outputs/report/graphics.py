@@ -170,18 +170,24 @@ def report_figures(
     demo = register.meta.get("demo") == "true"
     street_lines = SM.load_streets(streets) if streets is not None else None
     out: dict[str, Figure] = {}
-    areas: set[str] = set()
-    names = _resolve_quarters(register, quarter)
-    for name in names:
+    quarters = []
+    for name in _resolve_quarters(register, quarter):
         q = _quarter_data(register, name, period, public=public, unit_level=unit_level)
-        areas |= _quarter_areas(name, q.boundaries)
+        quarters.append(q)
         for key, fig in _quarter_figures(
             q, public=public, unit_level=unit_level, streets=street_lines, demo=demo
         ).items():
             out[f"{key}_{q.slug}"] = fig
     if osm_buildings is not None:
-        data = _building_rows(_building_stats(osm_buildings, register), areas, period.end)
-        out["gebaeudebestand"] = F.buildings_figure(
-            data, subtitle="Anzahl der Gebäude (links) und der gewerblich genutzten (rechts)"
-        )
+        out["gebaeudebestand"] = _buildings_download(_building_stats(osm_buildings, register), quarters, period.end)
     return out
+
+
+def _buildings_download(bstats: pd.DataFrame, quarters: list[_Quarter], end: date) -> Figure:
+    """The building-stock figure offered for download (:func:`report_figures`) for the report's quarters."""
+    areas: set[str] = set()
+    for q in quarters:
+        areas |= _quarter_areas(q.name, q.boundaries)
+    return F.buildings_figure(
+        _building_rows(bstats, areas, end), subtitle="Anzahl der Gebäude (links) und der gewerblich genutzten (rechts)"
+    )

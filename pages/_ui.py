@@ -108,12 +108,10 @@ def load() -> Handle:
 
 
 def rerun_if_changed(h: Handle) -> None:
-    """In a fragment: start a full run when the register changed since ``h`` was loaded.
+    """In a fragment: a full run when the register changed since ``h`` was loaded (another session or server).
 
-    A fragment's own run reuses the arguments of the page's last full run, so without this it would
-    show the register as it was then, not what another session or app server wrote since.
-    Not while a form of the fragment is submitted: the rerun would drop the submission, and the write
-    checks the version itself (``StoreConflict``).
+    A fragment's own run reuses the page's last full run. Not while a form is submitted: the rerun
+    would drop it, and the write checks the version itself (``StoreConflict``).
     """
     try:
         changed = h.store.version() != h.stamp

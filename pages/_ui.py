@@ -1,13 +1,10 @@
 """Streamlit plumbing shared by the pages: loading and caching, page furniture, map display.
 
 No figures are computed here: everything shown comes from ``geo`` functions.
-Caching: the register is read once per store version
-(``st.cache_resource`` keyed by path and the store's change counter,
-:meth:`geo.register.store.Store.version`, which every write raises), filtered
-registers likewise; derived frames and map data with ``st.cache_data``. A
-folium map is never cached: it is built per run from cached data. Images for
-download (PNG/SVG) are built only when a download button is clicked, and
-cached per store version, filter and options.
+Caching: the register is read once per store version (``st.cache_resource`` keyed by path and
+:meth:`geo.register.store.Store.version`, which every write raises), filtered registers likewise;
+derived frames and map data with ``st.cache_data``. A folium map is never cached: it is built per
+run from cached data. Download images (PNG/SVG) are built on click, cached per version and view.
 """
 
 from __future__ import annotations

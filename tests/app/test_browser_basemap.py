@@ -53,6 +53,6 @@ def test_karte_without_base_map_draws_its_units_without_errors(tmp_path):
     assert state["units"] == 120
     assert state["clusters"] > 0, state  # the cluster layer was added (it failed without maxZoom)
     # requests to other hosts are aborted on purpose (offline browser); any other error is a defect
-    real = [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e and "Failed to load resource" not in e]
+    real = [e for e in errors if "ERR_PROXY_CONNECTION_FAILED" not in e and "Failed to load resource" not in e]
     assert not real, real
     assert not any("maxZoom" in e for e in errors), errors

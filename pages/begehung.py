@@ -21,14 +21,14 @@ from geo.access.accounts import AuditAction
 from geo.access.roles import Right
 from geo.app.filters import Filters
 from geo.app.serverfiles import list_server_files, server_file
-from geo.app.units import unit_label
+from geo.app.units import unit_labels
 from geo.errors import QuartiersmonitorError
 from geo.outputs import maps
 from geo.places.areas import get_quarter
 from geo.walks import outreach
 from geo.walks.network import load_graph_upload, load_walk_graph, network_credit
 from geo.walks.quarter_network import fetch_quarter_network, network_options
-from geo.walks.stops import Rule, select_stops
+from geo.walks.stops import Rule, StopSelection, select_stops
 from geo.walks.tour import FIRST_STOP_NOTE
 from pages import _auth, _filters, _router, _session, _ui
 
@@ -45,8 +45,7 @@ NO_NETWORK = (
     "„python -m geo network --quarter NAME“), eine OpenStreetMap-Datei (.osm, z. B. mit osmium auf das "
     "Quartier zugeschnitten) oder eine GraphML-Datei von osmnx. Die Auswahl der Stopps geht auch ohne."
 )
-#: Fictional demo walking network (geo.register.demo_network.write_demo_walk_network), offered on the demo
-#: register only.
+#: Fictional demo walking network (geo.register.demo_network.write_demo_walk_network), demo register only.
 DEMO_NETWORK = settings.data_dir / "demo-walk-network.osm"
 #: Endings of walking network files offered from the server data folder.
 GRAPH_SUFFIXES = (".osm", ".graphml")
@@ -133,6 +132,19 @@ def start_caption(quarter: str | None) -> str:
     return f"Start: {office.office_name}, {office.office_address}"
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _labels(path: str, stamp: int, quarter: str | None, at: date) -> dict[str, str]:
+    """Choice labels of the quarter's units that still exist on ``at`` (once per store version, not per click)."""
+    frame = _ui._status(path, stamp, Filters(quarter=quarter).key(), True, at)
+    return unit_labels(frame.loc[frame["status"] != "demolished"])
+
+
+@st.cache_resource(max_entries=8, show_spinner="Stopps werden ausgewählt …")
+def _stops(path: str, stamp: int, day: date, rules: tuple[Rule, ...], area: Any, street: str | None,
+           picked: tuple[str, ...]) -> StopSelection:  # shared and read-only: the planner only reads it
+    return select_stops(_ui._read(path, stamp), at=day, rules=rules, area=area, street=street, picked=picked)
+
+
 @st.fragment
 def planner(graph: Any, credit: str | None) -> None:
     """Rules, picks and options; plans on click and keeps the walk in the session."""
@@ -147,9 +159,7 @@ def planner(graph: Any, credit: str | None) -> None:
         n = b.number_input(label, 0, 240, months, key=f"b_months_{kind}", label_visibility="collapsed")
         if chosen:
             rules.append(Rule(kind, int(n)))
-    frame = _ui.status_frame(h, Filters(quarter=filters.quarter))
-    frame = frame.loc[frame["status"] != "demolished"]
-    labels = {r["unit_id"]: unit_label(r) for r in frame.to_dict("records")}
+    labels = _labels(h.path, h.stamp, filters.quarter, Filters(quarter=filters.quarter).date_at())
     picked = st.multiselect("Zusätzlich diese Einheiten", list(labels), format_func=labels.get, key="b_picked",
                             placeholder="Einheiten suchen …")
     with st.expander("Eigenes Gebiet zeichnen (GeoJSON)"):
@@ -157,7 +167,7 @@ def planner(graph: Any, credit: str | None) -> None:
                              "geojson.io; ersetzt Quartier/Ortsteil für die Regeln.", key="b_polygon").strip()
     try:
         area: Any = json.loads(drawn) if drawn else (filters.ortsteil or filters.quarter)
-        selection = select_stops(h.register, at=day, rules=rules, area=area, street=filters.street, picked=picked)
+        selection = _stops(h.path, h.stamp, day, tuple(rules), area, filters.street, tuple(picked))
     except (QuartiersmonitorError, json.JSONDecodeError) as exc:
         st.error(f"Auswahl nicht möglich: {exc}")
         return

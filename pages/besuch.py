@@ -17,7 +17,7 @@ from geo import dates, formats, settings
 from geo.access.accounts import AuditAction
 from geo.access.roles import Right
 from geo.app.filters import Filters
-from geo.app.units import search_units, unit_label
+from geo.app.units import search_units, unit_labels
 from geo.errors import QuartiersmonitorError
 from geo.register.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
 from geo.walks import outreach, visits
@@ -58,7 +58,7 @@ def choose_unit() -> tuple[str | None, str | None, list[str]]:
     if hits.empty:
         st.caption("Einheit suchen, um einen Besuch zu erfassen.")
         return None, None, []
-    labels = {r["unit_id"]: unit_label(r) for r in hits.to_dict("records")}
+    labels = unit_labels(hits)
     return st.selectbox("Einheit", list(labels), format_func=labels.get, key=_session.VISIT_UNIT), None, []
 
 

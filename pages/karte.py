@@ -22,7 +22,7 @@ from geo.access.roles import Right
 from geo.app.display import markdown_table, sector_choices, sector_text
 from geo.app.filters import DATA_FIELDS, Filters, describe
 from geo.app.unitlist import DATE_COLUMN, list_bytes, list_name, unit_list
-from geo.app.units import UnitDetails, history_table, search_units, unit_details, unit_label
+from geo.app.units import UnitDetails, history_table, search_units, unit_details, unit_labels
 from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
 from geo.register.io import record_observation
@@ -171,7 +171,7 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
         if query:
             st.info("Keine Einheit in der aktuellen Auswahl gefunden.")
         return
-    labels = {r["unit_id"]: unit_label(r, public=public) for r in hits.to_dict("records")}
+    labels = unit_labels(hits, public=public)
     if st.session_state.get(_session.UNIT) not in labels:  # a new search preselects its best hit
         st.session_state[_session.UNIT] = next(iter(labels))
     unit_id = st.selectbox(f"Treffer ({len(labels)})", list(labels), key=_session.UNIT, format_func=labels.get)

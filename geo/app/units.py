@@ -112,6 +112,20 @@ def unit_label(row: Mapping[str, Any], *, public: bool = False) -> str:
     return f"{display_text(row.get('unit_id'))} – {unit_address(row)}" + (f" ({status})" if status else "")
 
 
+#: The columns :func:`unit_label` reads.
+LABEL_COLUMNS = ("unit_id", "street", "housenumber", "address_note", "status_label")
+
+
+def unit_labels(frame: pd.DataFrame, *, public: bool = False) -> dict[str, str]:
+    """:func:`unit_label` of every row of ``frame``, by unit id, in the frame's order.
+
+    Only :data:`LABEL_COLUMNS` are turned into records: the whole row of a status frame
+    (27 columns, dates and geometry) made this 6 times slower for 50,000 units.
+    """
+    columns = [c for c in LABEL_COLUMNS if c in frame.columns]
+    return {str(r["unit_id"]): unit_label(r, public=public) for r in frame[columns].to_dict("records")}
+
+
 #: German label of each field of :class:`UnitDetails` about the unit itself, in display order.
 UNIT_LABELS: dict[str, str] = {
     "unit_id": "Kennung",

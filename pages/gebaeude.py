@@ -101,10 +101,10 @@ def _map_data(key: str, area: str, since: int, scope: str, _changes: gpd.GeoData
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _figure(key: str, area: str, fmt: str, demo: bool, _stats: object) -> bytes:
+def _figure(key: str, area: str, fmt: str, demo: bool, _stats: object, dpi: int = 200) -> bytes:
     sub = None if area[0] == "a" else AREA_LABELS[area[0]].format(area[2:])
     extra = {"title": f"Gebäudebestand – {DEMO_LABEL}", "source": DEMO_SOURCE} if demo else {}
-    return figure_bytes(buildings_figure(_stats, subtitle=sub, demo=demo, **extra), fmt=fmt)  # type: ignore[arg-type]
+    return figure_bytes(buildings_figure(_stats, subtitle=sub, demo=demo, **extra), fmt=fmt, dpi=dpi)  # type: ignore[arg-type]
 
 
 left, right = st.columns(2)
@@ -179,7 +179,8 @@ with c3:
     st.altair_chart(bf.change_chart(view.stats), width="stretch")
 with c4:
     st.markdown("**Diagramm für Berichte** (Gebäude und davon gewerblich genutzte; PNG 200 dpi oder SVG)")
-    st.image(_figure(akey, picked, "png", demo, view.stats), width="stretch")
+    # shown at 150 dpi (8 in: 1,200 px, within Streamlit's 1,460 px it would otherwise shrink anew every run)
+    st.image(_figure(akey, picked, "png", demo, view.stats, dpi=150), width="stretch")
     for col, fmt, mime in zip(st.columns([1, 1, 2]), ("png", "svg"), ("image/png", "image/svg+xml"), strict=False):
         col.download_button(fmt.upper(), key=f"g_{fmt}", file_name=file_name(*stem, suffix=fmt), mime=mime,
                             on_click="ignore", data=lambda fmt=fmt: _figure(akey, picked, fmt, demo, view.stats))  # fmt: skip

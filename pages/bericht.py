@@ -69,7 +69,8 @@ def _build(_register: Any, path: str, stamp: int, request: tuple[Any, ...]) -> d
         unit_level=unit_level,
         osm_buildings=osm,
     )
-    return {"bundle": bundle, "preview": report.preview_pages(bundle.pdf)}
+    shown = {name: report.display_png(png) for name, (png, _) in bundle.images.items()}  # not shrunk per run
+    return {"bundle": bundle, "preview": report.preview_pages(bundle.pdf), "shown": shown}
 
 
 h = _ui.load()
@@ -206,7 +207,7 @@ st.caption("PNG (200 dpi) für Präsentationen, SVG zum verlustfreien Vergröße
 items = list(bundle.images.items())
 for first in range(0, len(items), 2):
     for col, (name, (png, svg)) in zip(st.columns(2), items[first : first + 2], strict=False):
-        col.image(png, width="stretch")
+        col.image(built["shown"][name], width="stretch")
         b1, b2 = col.columns(2)
         b1.download_button("PNG", png, file_name=f"{name}.png", mime="image/png", key=f"b_png_{name}")
         b2.download_button("SVG", svg, file_name=f"{name}.svg", mime="image/svg+xml", key=f"b_svg_{name}")

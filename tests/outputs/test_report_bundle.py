@@ -48,3 +48,21 @@ def test_bundle_offers_the_report_figures_drawn_once(register: Register) -> None
         assert svg.lstrip()[:5] in (b"<?xml", b"<svg "), name
     # the page shows the bundle's time: PDF, XLSX and images, not the PDF alone
     assert bundle.seconds >= bundle.summary.seconds > 0
+
+
+def test_display_png_is_shown_small_and_the_download_stays_200_dpi(register):
+    import io
+
+    from PIL import Image
+
+    bundle = report.report_bundle(register, quarter=QUARTER, start=START, end=END)
+    name, (png, _) = next(iter(bundle.images.items()))
+    with Image.open(io.BytesIO(png)) as original:
+        assert original.width > 1460, name  # wider than Streamlit shows without shrinking it on every run
+        ratio = original.height / original.width
+    shown = report.display_png(png)
+    with Image.open(io.BytesIO(shown)) as small:
+        assert small.width == 1200
+        assert abs(small.height / small.width - ratio) < 0.01
+    narrow = report.display_png(shown, width=1300)
+    assert narrow is shown  # already narrow enough: the same bytes, not encoded again

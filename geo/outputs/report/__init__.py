@@ -41,7 +41,7 @@ Command line: ``python -m geo report --store PATH --quarter NAME --from DATE
 --to DATE [--internal] --out report.pdf`` (see :mod:`geo.cli.report`).
 """
 
-from geo.outputs.report.bundle import ReportBundle, preview_pages, report_bundle, summary_table
+from geo.outputs.report.bundle import ReportBundle, display_png, preview_pages, report_bundle, summary_table
 from geo.outputs.report.data import (
     FIGURES,
     file_stem,
@@ -71,6 +71,7 @@ __all__ = [
     "load_osm_buildings",
     "parse_period",
     "period_figures_xlsx",
+    "display_png",
     "preview_pages",
     "report_bundle",
     "report_figures",

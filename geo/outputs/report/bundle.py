@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from geo.osm.buildings import BuildingStats
     from geo.osm.snapshots import Snapshots
 
-__all__ = ["ReportBundle", "preview_pages", "report_bundle", "summary_table"]
+__all__ = ["ReportBundle", "display_png", "preview_pages", "report_bundle", "summary_table"]
+
+#: Widest image shown on a page (px): Streamlit shrinks a wider PNG again on every run (beyond 1,460 px).
+DISPLAY_WIDTH = 1200
 
 
 @dataclass
@@ -90,6 +93,19 @@ def summary_table(summary: ReportSummary) -> pd.DataFrame:
         table[f"{quarter}"] = [format_value(r.value, r.kind) for r in part.itertuples()]
         table[f"{quarter}: Veränderung"] = [format_change(r.change, r.kind) for r in part.itertuples()]
     return table
+
+
+def display_png(png: bytes, *, width: int = DISPLAY_WIDTH) -> bytes:
+    """``png`` no wider than ``width`` pixels, for showing on a page (the 200 dpi original stays the download)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        if image.width <= width:
+            return png
+        small = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
 
 
 def preview_pages(pdf: bytes, *, pages: int = 2, scale: float = 1.4) -> list[bytes]:

@@ -69,8 +69,13 @@ def _build(_register: Any, path: str, stamp: int, request: tuple[Any, ...]) -> d
         unit_level=unit_level,
         osm_buildings=osm,
     )
-    shown = {name: report.display_png(png) for name, (png, _) in bundle.images.items()}  # not shrunk per run
-    return {"bundle": bundle, "preview": report.preview_pages(bundle.pdf), "shown": shown}
+    return {"bundle": bundle, "preview": report.preview_pages(bundle.pdf)}
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def _shown(path: str, stamp: int, request: tuple[Any, ...], _images: dict[str, tuple[bytes, bytes]]) -> dict[str, bytes]:
+    """The figures at display size, made once per report after its downloads are offered (not shrunk per run)."""
+    return {name: report.display_png(png) for name, (png, _) in _images.items()}
 
 
 h = _ui.load()
@@ -204,10 +209,10 @@ if built["preview"]:
 
 st.subheader("Karten und Diagramme")
 st.caption("PNG (200 dpi) für Präsentationen, SVG zum verlustfreien Vergrößern und Bearbeiten.")
-items = list(bundle.images.items())
+items, shown = list(bundle.images.items()), _shown(h.path, h.stamp, request, bundle.images)
 for first in range(0, len(items), 2):
     for col, (name, (png, svg)) in zip(st.columns(2), items[first : first + 2], strict=False):
-        col.image(built["shown"][name], width="stretch")
+        col.image(shown[name], width="stretch")
         b1, b2 = col.columns(2)
         b1.download_button("PNG", png, file_name=f"{name}.png", mime="image/png", key=f"b_png_{name}")
         b2.download_button("SVG", svg, file_name=f"{name}.svg", mime="image/svg+xml", key=f"b_svg_{name}")

@@ -1,6 +1,6 @@
 """Benchmark: how long every page of the app takes to open in a real browser, and its controls to answer.
 
-Starts the app (``streamlit run streamlit_app.py``, headless, on a free local port; see
+Starts the app as ``./dev app`` does (``python -m pages._serve``, headless, on a free local port; see
 ``tests/browser_util.AppServer``) on a copy of the demo register and on a synthetic register of
 50,000 units (``bench/bench_app.build_store``), drives Debian's Chromium with Playwright
 (``tests/browser_util.launch_browser``, the browser kept offline) and measures:

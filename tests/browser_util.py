@@ -4,7 +4,8 @@ Used by ``tests/app/test_browser.py`` and ``bench/bench_app.py``:
 
 * :func:`skip_reason` -- why a browser run is impossible here (no Chromium, no
   playwright), or None;
-* :class:`AppServer` -- ``streamlit run streamlit_app.py`` on a free local port
+* :class:`AppServer` -- the app as ``./dev app`` starts it (``python -m pages._serve``, then
+  ``streamlit run streamlit_app.py``) on a free local port
   with ``QM_STORE`` pointing at a given store; :meth:`AppServer.stop` always
   ends the server (and only it);
 * :func:`launch_browser` -- Debian's ``chromium`` launched by path (Playwright's
@@ -96,7 +97,9 @@ class AppServer:
     """The Streamlit app as a subprocess on ``127.0.0.1:port`` with ``QM_STORE=store``.
 
     Use as a context manager, or call :meth:`start` and (always) :meth:`stop`.
-    The server's output goes to ``log``; ``args`` are added to ``streamlit run``
+    Started as ``./dev app`` starts it (``python -m pages._serve``: the app's libraries imported,
+    then ``streamlit run streamlit_app.py``). The server's output goes to ``log``; ``args`` are added
+    to ``streamlit run``
     (e.g. ``["--secrets.files", PATH]``).
     """
 

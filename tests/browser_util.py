@@ -265,8 +265,10 @@ def sign_in(page: Any, name: str, password: str, *, timeout: float = 60.0) -> No
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_label("Passwort", exact=True).fill(password)
     page.get_by_role("button", name="Anmelden", exact=True).click()
-    page.wait_for_function(  # signed in: the form is gone; refused: a message says why
-        """() => !document.querySelector('input[type="password"]')
+    page.wait_for_function(  # signed in: the sign-in form's button is gone; refused: a message says why
+        # (not "no password field": the page shown after the sign-in may have its own, e.g. Konten)
+        """() => ![...document.querySelectorAll('[data-testid="stFormSubmitButton"] button')]
+                    .some(b => b.innerText.trim() === 'Anmelden')
                  || document.querySelector('[data-testid="stAlertContentError"]')""",
         timeout=timeout * 1000,
     )

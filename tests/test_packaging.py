@@ -20,6 +20,7 @@ DISTRIBUTION = {
     "babel": "babel",
     "argon2": "argon2-cffi",
     "authlib": "authlib",
+    "PIL": "pillow",
 }
 #: Imported only when present (optional extras of a function, said in its docstring).
 OPTIONAL = {"contextily"}

@@ -160,11 +160,22 @@ class Register:
             units, self.observations.loc[keep].reset_index(drop=True), self.boundaries, self.meta, visits
         )
 
+    @cached_property
+    def _observation_rows(self) -> tuple[dict[Any, np.ndarray], np.ndarray]:
+        """Row positions of every unit's observations and the superseded flags of all rows (computed once).
+
+        :meth:`unit_history` is called on every click of a unit: comparing and flagging all
+        observations each time took 0.1-0.2 s at 500,000 observations.
+        """
+        obs = self.observations
+        return obs.groupby("unit_id", sort=False).indices, superseded(obs)
+
     def unit_history(self, unit_id: str) -> pd.DataFrame:
         """All observations of one unit, oldest first, with a ``superseded`` flag."""
-        obs = self.observations
-        rows = obs.assign(superseded=superseded(obs)).loc[obs["unit_id"] == unit_id]
-        return rows.sort_values(list(HISTORY_ORDER), kind="stable").reset_index(drop=True)
+        by_unit, flags = self._observation_rows
+        rows = by_unit.get(unit_id, np.zeros(0, dtype=np.intp))
+        found = self.observations.iloc[rows].assign(superseded=flags[rows])
+        return found.sort_values(list(HISTORY_ORDER), kind="stable").reset_index(drop=True)
 
 
 class History:

@@ -22,7 +22,7 @@ from geo.access.roles import Right
 from geo.app.display import markdown_table, sector_choices, sector_text
 from geo.app.filters import DATA_FIELDS, Filters, describe
 from geo.app.unitlist import DATE_COLUMN, list_bytes, list_name, unit_list
-from geo.app.units import UnitDetails, history_table, search_units, unit_details, unit_labels
+from geo.app.units import UnitDetails, history_table, search_keys, search_units, unit_details, unit_labels
 from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
 from geo.register.io import record_observation
@@ -125,6 +125,11 @@ def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
     st.rerun()
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _search_keys(path: str, stamp: int, key: str, at: date) -> pd.DataFrame:  # shared and only read
+    return search_keys(_ui._status(path, stamp, key, True, at))
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def _unit_table(path: str, stamp: int, key: str) -> pd.DataFrame:
     return unit_list(_ui._status(path, stamp, key, True, Filters.from_key(key).date_at()))
@@ -166,7 +171,7 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
         "Einheit suchen (Kennung, Straße oder Betrieb)", key=_session.UNIT_QUERY,
         placeholder="… oder in Karte oder Liste anklicken", on_change=_session.pop, args=(_session.UNIT,),
     )
-    hits = search_units(frame, query)
+    hits = search_units(frame, query, keys=_search_keys(h.path, h.stamp, filters.key(), filters.date_at()))
     if hits.empty:
         if query:
             st.info("Keine Einheit in der aktuellen Auswahl gefunden.")

@@ -159,8 +159,11 @@ def unit_list_view(h: _ui.Handle, filters: Filters) -> None:
                                name=lambda fmt: list_name(filters, fmt), key="k_list")
 
 
+@st.fragment
 def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
-    """Details, history and the observation form of one unit."""
+    """Details, history and the observation form of one unit; its controls rerun it alone, not the list."""
+    if not st.session_state.get(_session.OBSERVATION_SAVE):
+        _ui.rerun_if_changed(h)
     st.subheader("Einheit")
     if message := _session.pop(_session.MAP_FLASH):
         st.success(message)

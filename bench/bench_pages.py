@@ -370,15 +370,21 @@ def measure_pages(store: Path, pages: list[Page], *, cold: bool, rounds: int, lo
     signed = has_sign_in()
     public = public_pages()
     out: dict[str, dict] = {p.path: {} for p in pages}
+    server: AppServer | None = None
+
+    def fresh_open(p: Page) -> dict[str, float]:
+        """Open ``p`` in a fresh browser context on the current server, signing in when it asks."""
+        s = Session(browser, server)
+        try:
+            return s.open(p, signed=signed and p.path not in public)
+        finally:
+            s.close()
+
     with launch_browser() as browser:
         if cold:
             for p in pages:
                 with app_server(store, logdir) as server:
-                    s = Session(browser, server)
-                    try:
-                        r = s.open(p, signed=signed and p.path not in public)
-                    finally:
-                        s.close()
+                    r = fresh_open(p)
                 out[p.path]["cold"] = r["total"] / 1000
                 out[p.path]["cold_form"] = r.get("form", 0.0) / 1000
                 print(f"  kalt {p.title}: {r['total'] / 1000:.2f} s (Last {load()})", flush=True)
@@ -387,11 +393,7 @@ def measure_pages(store: Path, pages: list[Page], *, cold: bool, rounds: int, lo
             warmup.open(next(p for p in app_pages() if p.path in public), signed=False)
             warmup.close()
             for p in pages:
-                s = Session(browser, server)
-                try:
-                    r = s.open(p, signed=signed and p.path not in public)
-                finally:
-                    s.close()
+                r = fresh_open(p)
                 out[p.path]["tab"] = r["total"] / 1000
                 out[p.path]["tab_form"] = r.get("form", 0.0) / 1000
                 out[p.path]["bytes_tab"] = r["bytes"]

@@ -7,7 +7,8 @@ even show its sign-in form. ``python -m pages._serve [streamlit options]`` (what
 ``./dev app`` and the browser tests run) imports every module the pages and the ``geo``
 library import -- found by reading their ``import`` statements, so the list never goes
 stale; :data:`NOT_BEFORE_RUNTIME` excepted -- and only then hands over to
-``streamlit run streamlit_app.py`` in the same process. The server answers its health
+``streamlit run streamlit_app.py`` in the same process (after one chart drawn, which
+starts the chart renderer's JavaScript engine: :func:`warm_up`). The server answers its health
 check once it is ready to serve a page at full speed; Streamlit's script runner finds
 the modules in ``sys.modules`` and only runs the pages. The imported objects are then
 frozen out of the garbage collector's full passes (:func:`gc.freeze`).
@@ -89,10 +90,21 @@ def preload(sources: Iterable[Path] = SOURCES) -> tuple[int, list[str]]:
     return done, skipped
 
 
+def warm_up() -> None:
+    """Start the chart renderer's JavaScript engine (vl-convert), which the first chart would wait for (0.5 s)."""
+    import altair as alt
+    import pandas as pd
+
+    from geo.outputs.charts import to_svg
+
+    to_svg(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"), width=100)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Preload, then ``streamlit run streamlit_app.py`` with the options in ``argv`` (default: the command line)."""
     t0 = time.perf_counter()
     done, skipped = preload()
+    warm_up()
     # what was imported lives as long as the server: out of the garbage collector's full passes, which
     # otherwise walk all of it again now and then in the middle of a click (measured 60-170 ms each)
     gc.collect()

@@ -15,7 +15,7 @@ from geo.app.figures import events_summary, longest_vacant_table, plausible_star
 from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.outputs import charts
-from pages import _auth, _downloads, _filters, _router, _ui
+from pages import _auth, _charts, _downloads, _filters, _router, _ui
 
 _router.ensure(__file__)
 _auth.require(Right.UNIT_VIEW, title="Entwicklung")
@@ -54,7 +54,7 @@ def rate_section() -> None:
                      format_func={"quarter": "Quartier", "ortsteil": "Ortsteil"}.get)
     with st.spinner("Zeitreihe wird berechnet …"):
         frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=by)
-    st.altair_chart(charts.vacancy_rate_chart(frame), width="stretch")
+    _charts.show(charts.vacancy_rate_chart(frame), width=_charts.HALF)
     if note := charts.hidden_rate_note(frame):
         st.caption(note)
     _downloads.image_downloads(h, view, "rate", key="e_rate_img", start=start, end=end, freq=freq, by=by)
@@ -66,7 +66,7 @@ def events_section() -> None:
     _ui.rerun_if_changed(h)  # written meanwhile: the whole page anew
     freq = st.radio("Auflösung", ["year", "quarter"], format_func=FREQS.get, horizontal=True, key="e_events_freq")
     frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
-    st.altair_chart(charts.events_chart(frame), width="stretch")
+    _charts.show(charts.events_chart(frame), width=_charts.HALF)
     st.caption(events_summary(frame))
     _downloads.image_downloads(h, view, "events", key="e_events_img", start=start, end=end, freq=freq)
 
@@ -79,7 +79,7 @@ def duration_section() -> None:
     if spells.empty:
         st.info("Keine Leerstände im Zeitraum.")
         return
-    st.altair_chart(charts.duration_histogram(spells, bin_months=width), width="stretch")
+    _charts.show(charts.duration_histogram(spells, bin_months=width), width=_charts.THIRD)
     st.caption(f"{formats.fmt_int(len(spells))} Leerstände, davon {formats.fmt_int(spells['ongoing'].sum())} am Stichtag laufend.")
     _downloads.image_downloads(h, view, "duration", key="e_duration_img", start=start, end=end, bin_months=width)
 

@@ -35,7 +35,7 @@ from geo.outputs import maps
 from geo.outputs.figures import buildings_figure, figure_bytes
 from geo.places.areas import load_boundaries
 from geo.text import file_name
-from pages import _auth, _router, _session, _ui
+from pages import _auth, _charts, _router, _session, _ui
 
 _router.ensure(__file__)
 _auth.require(Right.UNIT_VIEW, title="Gebäudebestand")
@@ -172,11 +172,11 @@ stem = ("gebaeudebestand", None if picked == "a:" else picked[2:], "demo-fiktiv"
 
 st.subheader(f"Bestand je Ortsteil{fictional}")
 for tab, measure in zip(st.tabs(["Gebäude", "Grundfläche", "gewerblich genutzt"]), bf.MEASURES, strict=True):
-    tab.altair_chart(bf.stock_chart(view.stats, measure=measure), width="stretch")
+    _charts.show(bf.stock_chart(view.stats, measure=measure), where=tab)
 c3, c4 = st.columns(2)
 with c3:
     st.markdown(f"**Neu erfasst und entfernt je Jahr{fictional}**")
-    st.altair_chart(bf.change_chart(view.stats), width="stretch")
+    _charts.show(bf.change_chart(view.stats), width=_charts.HALF)
 with c4:
     st.markdown("**Diagramm für Berichte** (Gebäude und davon gewerblich genutzte; PNG 200 dpi oder SVG)")
     # shown at 150 dpi (8 in: 1,200 px, within Streamlit's 1,460 px it would otherwise shrink anew every run)

@@ -27,7 +27,7 @@ from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
 from geo.register.io import record_observation
 from geo.register.model import CONFIDENCE_LABELS, OBSERVATION_SOURCES, STATUS_LABELS, STATUSES
-from pages import _auth, _downloads, _filters, _router, _session, _ui
+from pages import _auth, _charts, _downloads, _filters, _router, _session, _ui
 
 _router.ensure(__file__)
 _auth.require(Right.UNIT_VIEW, title="Karte")
@@ -199,7 +199,7 @@ def unit_panel(h: _ui.Handle, filters: Filters, public: bool) -> None:
     head.markdown("**Verlauf**")
     if len(history) and switch.toggle("Zeitleiste zeigen", key="qm_unit_chart",
                                       help="Status der Einheit als farbige Zeitleiste"):
-        st.altair_chart(charts.unit_timeline_chart(history), width="stretch")
+        _charts.show(charts.unit_timeline_chart(history), width=_charts.HALF)
     if len(table):
         st.dataframe(table, hide_index=True, width="stretch", placeholder="–", column_config=HISTORY_COLUMNS,
                      height="content" if len(table) <= 12 else "auto")

@@ -18,7 +18,7 @@ import altair as alt
 import pandas as pd
 
 from geo import settings
-from geo.formats import fmt_int
+from geo.formats import fmt_area, fmt_int
 from geo.osm import buildings
 from geo.outputs.building_maps import ATTRIBUTION
 from geo.outputs.charts import DE_LOCALE
@@ -90,6 +90,10 @@ def stock_chart(stats: pd.DataFrame, *, measure: str = "buildings", height: int 
             label: stats[measure].astype(float).round(0),
         }
     )
+    shown = fmt_area if measure == "footprint_m2" else fmt_int
+    unit = "" if measure == "footprint_m2" else f" {label}"
+    data["Beschreibung"] = [f"{o}, {y}: {shown(v)}{unit}" for o, y, v in zip(data["Ortsteil"], data["Jahr"], data[label],
+                                                                           strict=True)]  # fmt: skip
     domain, colors = group_colors(list(data["Ortsteil"]))
     chart = (
         alt.Chart(data)
@@ -101,7 +105,7 @@ def stock_chart(stats: pd.DataFrame, *, measure: str = "buildings", height: int 
                 "Ortsteil:N", title=None, scale=alt.Scale(domain=domain, range=colors),
                 legend=alt.Legend(orient="right", symbolLimit=0, labelLimit=0),  # names in full
             ),  # fmt: skip
-            tooltip=["Ortsteil:N", "Jahr:O", alt.Tooltip(f"{label}:Q", format=",.0f")],
+            description="Beschreibung:N",
         )
         .properties(height=height or max(320, 30 * len(domain) + 40))
     )
@@ -119,8 +123,11 @@ def change_frame(stats: pd.DataFrame) -> pd.DataFrame:
 
 def change_chart(stats: pd.DataFrame, *, height: int = 300) -> alt.Chart:
     """Buildings added and removed per snapshot year as grouped bars."""
+    data = change_frame(stats)
+    data["Beschreibung"] = [f"{y}: {fmt_int(n)} Gebäude {a}" for y, n, a in zip(data["Jahr"], data["Gebäude"], data["Art"],
+                                                                               strict=True)]  # fmt: skip
     chart = (
-        alt.Chart(change_frame(stats))
+        alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X("Jahr:O", title=None, axis=alt.Axis(labelAngle=0)),
@@ -130,7 +137,7 @@ def change_chart(stats: pd.DataFrame, *, height: int = 300) -> alt.Chart:
                 "Art:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0),
                 scale=alt.Scale(domain=["neu erfasst", "entfernt"], range=["#1a9850", "#d73027"]),
             ),  # fmt: skip
-            tooltip=["Jahr:O", "Art:N", alt.Tooltip("Gebäude:Q", format=",.0f")],
+            description="Beschreibung:N",
         )
         .properties(height=height)
     )

@@ -11,6 +11,8 @@ Skipped where Chromium or the ``playwright`` package is missing.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import time
 from datetime import date
@@ -22,6 +24,7 @@ import pytest
 from geo import settings
 from geo.access.roles import Role
 from geo.app.unitlist import unit_list
+from geo.outputs import charts
 from geo.register.stats import status_at
 from geo.register.store import open_store
 from tests.browser_util import (
@@ -162,6 +165,18 @@ def test_a_row_of_the_unit_list_selects_its_unit_and_leaves_the_map_alone(server
         assert search.input_value() == expected
         page.get_by_text("Verlauf", exact=True).wait_for()
         assert map_marked(map_frames(page)[0]), "selecting a row redrew the map"
+
+        # the unit's timeline: drawn on the server, in the page as SVG with a hover text per span
+        page.get_by_text("Zeitleiste zeigen").click()
+        chart = page.locator(".qm-chart svg").first
+        chart.wait_for()
+        history = open_store(store).read().unit_history(expected)
+        svg = charts.to_svg(charts.unit_timeline_chart(history), width=440)
+        expected_titles = [html.unescape(t) for t in re.findall("<title>([^<]*)</title>", svg)]
+        assert expected_titles and chart.locator("title").all_text_contents() == expected_titles
+        column = page.get_by_text("Verlauf", exact=True).locator("xpath=ancestor::*[@data-testid='stColumn'][last()]")
+        assert 0 < chart.bounding_box()["width"] <= column.bounding_box()["width"]
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0  # no chart library loaded
     finally:
         ctx.close()
 

@@ -3,12 +3,14 @@ Ortsteile below ``settings.public_min_units`` left out exactly as in the period 
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from geo import settings
+from geo import formats, settings
 from geo.outputs import charts, figures
 from geo.register import stats
 from geo.register.store import open_store
@@ -133,3 +135,47 @@ def test_the_downloaded_rate_figure_follows_the_same_rule(tmp_path, monkeypatch)
     _, rows = spec_parts(charts.vacancy_rate_chart(frame))
     assert list(dict.fromkeys(r["Gebiet"] for r in rows)) == expected
     assert not small & set(drawn)
+
+
+# -- drawn on the server (the app shows the SVG) ----------------------------------------------------
+
+
+def svg_texts(svg: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+@pytest.mark.parametrize(("presentation", "width"), [(False, 960), (False, 440), (True, 620)])
+def test_the_drawn_chart_names_every_line_in_full_in_german(presentation, width):
+    svg = charts.to_svg(charts.vacancy_rate_chart(timeline(), presentation=presentation), width=width)
+    root = svg[: svg.index(">")]
+    assert f'width="{width}"' in root and 'style="max-width:100%;height:auto"' in root  # shrinks, never grows
+    texts = svg_texts(svg)
+    shown = [g for g in GROUPS if GROUPS[g] >= settings.public_min_units]
+    assert [t for t in texts if t in GROUPS] == shown  # legend: every drawn line by its full name, in order
+    assert not any("…" in t for t in texts)
+    assert "Leerstandsquote" in texts and "10\u00a0%" in texts  # German percent on the axis
+    # every point tells its figures on hover (SVG <title>, no chart library in the browser)
+    rate = formats.fmt_pct(12 / 73)
+    assert rate.startswith("16,4") and (  # Vega's own "%" format would say 16 %
+        f"<title>Neustadt-Neuschönefeld, 2016: Leerstandsquote {rate} (12 von 73 Einheiten leer)</title>" in svg
+    )
+    assert svg.count("<title>") == sum(1 for _ in charts.vacancy_rate_chart(timeline()).to_dict()["datasets"].values()
+                                       for _ in _)  # one per point, none on the lines  # fmt: skip
+
+
+def test_a_business_name_is_escaped_in_the_drawn_timeline():
+    history = pd.DataFrame(
+        {
+            "observed_on": pd.to_datetime(["2021-03-01", "2023-06-15"]),
+            "status": ["occupied", "vacant"],
+            "business_name": ['<img src=x onerror="alert(1)"> & Söhne', None],
+            "superseded": [False, False],
+        }
+    )
+    svg = charts.to_svg(charts.unit_timeline_chart(history, until="2024-12-31"), width=440)
+    assert "<img" not in svg and 'onerror="' not in svg
+    titles = re.findall("<title>([^<]*)</title>", svg)
+    assert titles == [
+        "genutzt vom 01.03.2021 bis 15.06.2023: &lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Söhne",
+        "leer vom 15.06.2023 bis 31.12.2024",  # no business: no "None", no "nan"
+    ]

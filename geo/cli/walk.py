@@ -82,7 +82,7 @@ def add_cli(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument("--minutes-per-visit", type=float, default=10.0, help="Minuten je Besuch (Vorgabe 10)")
     p.add_argument("--at", type=parse_date_arg, default=None, help="Datum der Begehung (Vorgabe: heute)")
     p.add_argument("--internal", action="store_true",
-                   help="PDF/GeoPackage mit Kontaktdaten (personenbezogen, nur intern)")
+                   help="PDF/GeoPackage mit Eigentümern und Kontakten (personenbezogen, nur intern; GPX/JSON nie)")
     p.add_argument("--out", type=Path, required=True, help="Ausgabe: .gpx, .pdf, .gpkg oder .json")
     return p
 
@@ -172,6 +172,9 @@ def run_cli(args: argparse.Namespace) -> int:
         network_credit=credit,
     )
     out = walk.write(args.out, internal=args.internal)
+    if args.internal and out.suffix.lower() in (".gpx", ".json"):
+        sys.stderr.write("Hinweis: --internal gilt nur für PDF und GeoPackage; GPX und JSON enthalten nie "
+                         "personenbezogene Daten.\n")
     for note in [*walk.notes, *walk.plan.notes]:
         sys.stderr.write(f"Hinweis: {note}\n")
     print(f"{walk.plan.summary} Geschrieben: {out}")

@@ -643,3 +643,35 @@ def test_besuch_page_imports_qfield_and_closes_follow_ups(grid_world, tmp_path):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert bool(open_store(store_path).read().visits["follow_up_done"].iloc[-1])
     assert "Keine offenen Termine" in texts(at)
+
+
+def _all_text(path: Path) -> str:
+    """Every text a walk file holds: a PDF's page text, every column of every GeoPackage layer, else the file."""
+    if path.suffix == ".pdf":
+        from tests.walks.test_walksheet import text_of
+
+        return " ".join(text_of(path.read_bytes()))
+    if path.suffix == ".gpkg":
+        layers = [gpd.read_file(path, layer=name) for name, _ in pyogrio.list_layers(path)]
+        return " ".join(frame.drop(columns="geometry", errors="ignore").astype(str).to_csv() for frame in layers)
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".gpx", ".gpkg", ".pdf"])
+def test_cli_walk_files_hold_personal_data_only_when_asked_and_only_in_pdf_and_gpkg(grid_world, tmp_path, capsys,
+                                                                                     suffix):
+    grid, store_path = grid_world
+    common = ["--store", str(store_path), "--graph", str(grid.path), "--rule", "vacant>6m", "--stops", "W-1,W-3",
+              "--round-trip", "--at", "2024-05-03"]  # fmt: skip
+    public, internal = tmp_path / f"public{suffix}", tmp_path / f"internal{suffix}"
+    assert run_walk(*common, "--out", str(public)) == 0
+    assert run_walk(*common, "--internal", "--out", str(internal)) == 0
+    said = capsys.readouterr()
+    personal = ("Eigner ", "Kontakt ")  # owner_name and contact_person of every unit in the store
+    assert "W-1" in _all_text(public) and not any(p in _all_text(public) for p in personal)
+    assert not any(p in said.out + said.err for p in personal)  # never on the console
+    if suffix in (".pdf", ".gpkg"):
+        assert "Eigner 1" in _all_text(internal) and "Kontakt 3" in _all_text(internal)
+    else:  # asked for, but these formats never carry personal data: said so, not silently ignored
+        assert not any(p in _all_text(internal) for p in personal)
+        assert "--internal gilt nur für PDF und GeoPackage" in said.err

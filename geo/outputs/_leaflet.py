@@ -137,15 +137,25 @@ def boundary_attribution_html(credit: str | None) -> str | None:
 # -- folium elements -----------------------------------------------------------------
 
 
-#: JavaScript: a function making the circle marker of a unit row (colours ``C``, labels ``N``, streets ``S``).
+#: JavaScript: a function making the circle marker of a unit row (colours ``C``); its tooltip comes with :data:`_TIP_JS`.
 _MARKER_JS = _squeeze("""function(r){
                 var m = L.circleMarker([r[0], r[1]], {radius: 6, weight: 1, color: "#333333",
                     opacity: 0.9, fillColor: C[r[2]], fillOpacity: 0.9});
+                m.qmRow = r;
+                m.qmCat = r[2];
+                return m;
+            }""")
+
+#: JavaScript: a layer group's handler that binds a unit marker's tooltip (labels ``N``, streets ``S``) when the
+#: pointer first comes over it or presses it -- before the click, whose tooltip text streamlit-folium returns.
+#: Binding 50,000 tooltips up front cost the browser about 0.35 s per map; most are never shown.
+_TIP_JS = _squeeze("""function(e){
+                var m = e.propagatedFrom || e.sourceTarget, r = m && m.qmRow;
+                if (!r || m.getTooltip()) { return; }
                 var a = ((S[r[4] || 0] || "") + " " + (r[5] || "")).trim();
                 m.bindTooltip("<b>" + r[3] + "</b>" + (a ? " · " + a : "") + "<br>" + N[r[2]]
                     + (r[6] ? " · " + r[6] : ""));
-                m.qmCat = r[2];
-                return m;
+                if (e.type === "mouseover") { m.openTooltip(); }
             }""")
 
 #: JavaScript: a cluster bubble in a neutral colour whose ring shows the share of vacant units (``V``).
@@ -179,7 +189,7 @@ class UnitPoints(JSCSSMixin, Layer, RawRender):
         var {{ this.get_name() }} = (function(){
             var C = {{ this.colors }}, N = {{ this.labels }}, S = {{ this.streets }}, V = {{ this.vacant }};
             var d = {{ this.points.rows }}, skip = {{ this.skip }};
-            var make = {{ this.marker_js }};
+            var make = {{ this.marker_js }}, tip = {{ this.tip_js }};
             {% if this.cluster %}
             var o = {{ this.options|tojavascript }};
             o.iconCreateFunction = {{ this.icon_js }};
@@ -199,6 +209,8 @@ class UnitPoints(JSCSSMixin, Layer, RawRender):
             g.qmRows = d;
             g.qmMarkers = ms;
             g.qmMake = make;
+            g.qmTip = tip;
+            g.on("mouseover mousedown", tip);
             return g;
         })();
         {% endmacro %}
@@ -229,6 +241,7 @@ class UnitPoints(JSCSSMixin, Layer, RawRender):
         )
         self.skip = _compact_json(list(skip))
         self.marker_js = _MARKER_JS
+        self.tip_js = _TIP_JS
         self.icon_js = _CLUSTER_ICON_JS.replace("{{ vacant }}", CLUSTER_VACANT).replace(
             "{{ track }}", CLUSTER_TRACK
         )
@@ -253,6 +266,7 @@ class SubsetPoints(Layer, RawRender):
             for (var i = 0; i < d.length; i++) {
                 if (v.indexOf(d[i][2]) >= 0) { g.addLayer(u.qmMake(d[i])); }
             }
+            g.on("mouseover mousedown", u.qmTip);
             return g;
         })();
         {% endmacro %}

@@ -181,6 +181,68 @@ def test_a_row_of_the_unit_list_selects_its_unit_and_leaves_the_map_alone(server
         ctx.close()
 
 
+#: JavaScript run in a map frame: zoom to the unit ``id`` (a marker of its own at zoom 19), then where it is.
+ZOOM_TO_UNIT_JS = """(id) => {
+    let map = null, units = null;
+    for (const v of Object.values(window)) {
+        if (v && window.L && v instanceof window.L.Map) { map = v; }
+        if (v && v.qmRows && v.qmMarkers && !units) { units = v; }
+    }
+    const i = units.qmRows.findIndex(r => r[3] === id);
+    const m = units.qmMarkers[i];
+    if (!map.qmZoomed) { map.setView(m.getLatLng(), 19, {animate: false}); map.qmZoomed = true; }
+    if (!map.hasLayer(m)) { return null; }
+    const p = map.latLngToContainerPoint(m.getLatLng()), box = map.getContainer().getBoundingClientRect();
+    const x = box.left + p.x, y = box.top + p.y;
+    return {x: x, y: y};  // drawn on a canvas: Leaflet finds the marker under the mouse itself
+}"""
+
+
+def _lone_unit(store: Path) -> str:
+    """A unit with a place of its own (no other unit within 25 m), so that a click on the map hits it alone."""
+    units = open_store(store).read().units
+    placed = units.loc[units.geometry.notna()].to_crs(settings.metric_crs)
+    near = placed.geometry.apply(lambda g: int((placed.geometry.distance(g) < 25).sum()))
+    return str(placed.loc[near == 1, "unit_id"].iloc[0])
+
+
+def test_a_unit_clicked_on_the_map_tells_its_name_on_hover_and_opens_its_panel(server, store, browser):
+    ctx = offline_context(browser, [], viewport=WIDE)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(server.url + "/karte")
+        wait_idle(page)
+        sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)
+        wait_maps(page)
+        time.sleep(1.5)  # streamlit-folium reports its first state once drawn: one more run, same map
+        wait_idle(page)
+        unit = _lone_unit(store)
+        frame = map_frames(page)[0]
+        iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').first
+        iframe.scroll_into_view_if_needed()  # else the click's focus scrolls the map between mouse down and up
+        deadline, spot = time.monotonic() + 15, None
+        while spot is None and time.monotonic() < deadline:
+            spot = frame.evaluate(ZOOM_TO_UNIT_JS, unit)
+            time.sleep(0.2)
+        assert spot, f"unit {unit} not drawn on its own at zoom 19"
+        origin = iframe.bounding_box()
+        x, y = origin["x"] + spot["x"], origin["y"] + spot["y"]
+        page.mouse.move(x, y)
+        tip = frame.locator(".leaflet-tooltip").filter(has_text=unit)
+        tip.wait_for()
+        assert tip.inner_text().startswith(unit)  # "<id> · <address>" and the status: the unit's own tooltip
+        page.mouse.click(x, y)
+        search = page.get_by_role("textbox", name="Einheit suchen (Kennung, Straße oder Betrieb)")
+        deadline = time.monotonic() + 15
+        while search.input_value() != unit and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert search.input_value() == unit
+        page.get_by_text("Verlauf", exact=True).wait_for()
+    finally:
+        ctx.close()
+
+
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["wide", "phone"])
 @pytest.mark.parametrize("path", ["/", "/karte", "/karte?quartier=Leipziger%20Osten"])
 def test_maps_carry_place_names_and_the_legend_covers_nothing_they_show(server, browser, viewport, path):

@@ -18,6 +18,8 @@ is read here, so every entry point accepts the same forms:
 * :func:`german_date` -- a date as ``TT.MM.JJJJ`` (four-digit years, also
   below 1000). :func:`geo.formats.fmt_date` builds on it for any value,
   missing ones included.
+* :func:`local_today` -- today in Leipzig (:data:`geo.settings.timezone`), the default of
+  every date the tool fills in.
 * :data:`DAYS_PER_MONTH` -- days of an average month (durations in months).
 
 Nothing here guesses: a text that matches no form, or names a day that does
@@ -27,7 +29,8 @@ not exist (``31.02.2024``), is unreadable.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -42,6 +45,7 @@ __all__ = [
     "german_date",
     "implausible_masks",
     "implausible_reason",
+    "local_today",
     "parse_date",
     "parse_dates",
     "plausible_window",
@@ -50,6 +54,19 @@ __all__ = [
 #: Days of an average month in the Gregorian calendar (365.25 / 12); durations in months are
 #: days divided by this.
 DAYS_PER_MONTH: float = 30.4375
+
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in Leipzig (:data:`geo.settings.timezone`), not in the server clock's zone.
+
+    ``now``: the moment to take the date of (default: now); naive moments are read as UTC.
+    """
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(settings.timezone)).date()
+
 
 #: The strict forms :func:`parse_date` reads, as named in German messages.
 DATE_HELP = "JJJJ-MM-TT oder TT.MM.JJJJ"
@@ -118,7 +135,7 @@ def parse_date(text: str) -> date:
         The text matches neither form or names no real day (``31.02.2024``);
         the German message names the text and the expected forms.
     """
-    day, _ = _read(str(text), short=False, today=date.today())
+    day, _ = _read(str(text), short=False, today=local_today())
     if day is None:
         raise ValueError(f"Datum „{text}“ nicht lesbar; erwartet {DATE_HELP}.")
     return day
@@ -147,7 +164,7 @@ def parse_dates(values: pd.Series, *, today: date | None = None) -> tuple[pd.Ser
         Bool, true where only month and year were given (``MM/JJJJ``,
         ``JJJJ-MM``; read as the first of the month).
     """
-    today = today or date.today()
+    today = today or local_today()
     codes, uniques = pd.factorize(values)
     read = [_read(str(u), short=True, today=today) for u in uniques]
     days = np.array(
@@ -172,7 +189,7 @@ def plausible_window(*, today: date | None = None) -> tuple[date, date]:
     the store or a URL outside it are moved into it (:func:`clamp_date`);
     typed dates outside it are refused (:func:`implausible_reason`).
     """
-    today = today or date.today()
+    today = today or local_today()
     return min(settings.earliest_date, today), today
 
 

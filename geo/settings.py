@@ -80,6 +80,10 @@ def _env_int(name: str, default: int) -> int:
     return int(text) if text else default
 
 
+#: Time zone of the register's dates: "today" is the date in Leipzig (:func:`geo.dates.local_today`), also on
+#: a server whose clock runs in UTC (there, 0-1 h after midnight a day behind otherwise).
+timezone: str = "Europe/Berlin"
+
 #: Earliest plausible date of an observation, a visit or a query date (``QM_EARLIEST_DATE``,
 #: ISO date). Earlier dates in an import are rejected with a row reason; earlier dates already
 #: in a store or in a URL are shown but pages fall back to this date with a notice.

@@ -49,6 +49,8 @@ FILTERS_PAGE = "qm_filters_page"
 #: The last planned walk (:class:`geo.walks.outreach.OutreachWalk`), from *Begehung planen* for
 #: *Besuche erfassen*.
 WALK = "qm_walk"
+#: The units picked for the walk besides the rules (widget key; units gone from the register are dropped).
+WALK_PICKED = "b_picked"
 
 # -- Karte ----------------------------------------------------------------------------------------
 

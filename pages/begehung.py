@@ -21,7 +21,8 @@ from geo.access.accounts import AuditAction
 from geo.access.roles import Right
 from geo.app.filters import Filters
 from geo.app.serverfiles import list_server_files, server_file
-from geo.app.units import unit_labels
+from geo.app.units import UnitChoices
+from geo.dates import local_today
 from geo.errors import QuartiersmonitorError
 from geo.outputs import maps
 from geo.places.areas import get_quarter
@@ -47,8 +48,7 @@ NO_NETWORK = (
 )
 #: Fictional demo walking network (geo.register.demo_network.write_demo_walk_network), demo register only.
 DEMO_NETWORK = settings.data_dir / "demo-walk-network.osm"
-#: Endings of walking network files offered from the server data folder.
-GRAPH_SUFFIXES = (".osm", ".graphml")
+GRAPH_SUFFIXES = (".osm", ".graphml")  # walking network files offered from the server data folder
 
 h = _ui.load()
 _ui.page_header(
@@ -132,11 +132,11 @@ def start_caption(quarter: str | None) -> str:
     return f"Start: {office.office_name}, {office.office_address}"
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _labels(path: str, stamp: int, quarter: str | None, at: date) -> dict[str, str]:
-    """Choice labels of the quarter's units that still exist on ``at`` (once per store version, not per click)."""
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _choices(path: str, stamp: int, quarter: str | None, at: date) -> UnitChoices:  # shared and only read
+    """The quarter's units that still exist on ``at``, to pick by searching (once per store version)."""
     frame = _ui._status(path, stamp, Filters(quarter=quarter).key(), True, at)
-    return unit_labels(frame.loc[frame["status"] != "demolished"])
+    return UnitChoices.of(frame.loc[frame["status"] != "demolished"])
 
 
 @st.cache_resource(max_entries=8, show_spinner="Stopps werden ausgewählt …")
@@ -151,7 +151,7 @@ def planner(graph: Any, credit: str | None) -> None:
     st.subheader("Stopps")
     where = ", ".join(p for p in (filters.ortsteil or filters.quarter, filters.street) if p) or "alle Quartiere"
     st.caption(f"Gebiet: {where} (Filter in der Seitenleiste, wie auf der Karte).")
-    day = st.date_input("Datum der Begehung", value=date.today(), key="b_at", format="DD.MM.YYYY")
+    day = st.date_input("Datum der Begehung", value=local_today(), key="b_at", format="DD.MM.YYYY")
     rules = []
     for kind, label, on, months in RULES:
         a, b = st.columns([3, 1], vertical_alignment="center")
@@ -159,9 +159,11 @@ def planner(graph: Any, credit: str | None) -> None:
         n = b.number_input(label, 0, 240, months, key=f"b_months_{kind}", label_visibility="collapsed")
         if chosen:
             rules.append(Rule(kind, int(n)))
-    labels = _labels(h.path, h.stamp, filters.quarter, Filters(quarter=filters.quarter).date_at())
-    picked = st.multiselect("Zusätzlich diese Einheiten", list(labels), format_func=labels.get, key="b_picked",
-                            placeholder="Einheiten suchen …")
+    choices = _choices(h.path, h.stamp, filters.quarter, Filters(quarter=filters.quarter).date_at())
+    query = st.text_input("Zusätzlich diese Einheiten", key="b_pick_query", placeholder="suchen: Kennung, Adresse, Betrieb")
+    st.session_state[_session.WALK_PICKED] = kept = choices.known(st.session_state.get(_session.WALK_PICKED, []))
+    picked = st.multiselect("Gewählt", choices.options(query, kept), format_func=choices.labels.get, key=_session.WALK_PICKED,
+                            placeholder="Treffer der Suche hier wählen …" if query else "erst oben suchen")
     with st.expander("Eigenes Gebiet zeichnen (GeoJSON)"):
         drawn = st.text_area("Polygon als GeoJSON in Längen-/Breitengrad (EPSG:4326), z. B. gezeichnet auf "
                              "geojson.io; ersetzt Quartier/Ortsteil für die Regeln.", key="b_polygon").strip()

@@ -19,6 +19,7 @@ from geo.app.exchange import EXPORT_MIME
 from geo.app.figures import plausible_start
 from geo.app.filters import filter_options
 from geo.app.serverfiles import snapshot_folders
+from geo.dates import local_today
 from geo.errors import QuartiersmonitorError
 from geo.outputs import report
 from pages import _auth, _router, _session, _ui
@@ -86,7 +87,7 @@ _ui.page_header(
     "und jede Karte und jedes Diagramm als PNG oder SVG.",
 )
 options = filter_options(h.register)
-today = date.today()
+today = local_today()
 
 col_q, col_p, col_v = st.columns([2, 3, 2])
 quarters = col_q.multiselect(

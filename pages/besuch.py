@@ -8,7 +8,6 @@ Thin page: every visit is written by :func:`geo.walks.visits.log_visit` or
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -18,6 +17,7 @@ from geo.access.accounts import AuditAction
 from geo.access.roles import Right
 from geo.app.filters import Filters
 from geo.app.units import search_units, unit_labels
+from geo.dates import local_today
 from geo.errors import QuartiersmonitorError
 from geo.register.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
 from geo.walks import outreach, visits
@@ -71,7 +71,7 @@ def visit_form() -> None:
     unit_id, walk_id, order = choose_unit()
     if unit_id is None:
         return
-    today = date.today()
+    today = local_today()
     with st.form("v_form", clear_on_submit=True):
         outcome = st.radio("Ergebnis", list(VISIT_OUTCOME_LABELS), format_func=VISIT_OUTCOME_LABELS.get, index=None,
                            key="v_outcome")
@@ -135,7 +135,7 @@ def qfield() -> None:
 def follow_ups() -> None:
     """Follow-ups due this week and overdue ones, each with an „erledigt“ button."""
     st.subheader("Nachfassen diese Woche")
-    due = visits.due_follow_ups(_ui.load().register, week_of=date.today())
+    due = visits.due_follow_ups(_ui.load().register, week_of=local_today())
     if due.empty:
         st.caption("Keine offenen Termine für diese Woche.")
         return

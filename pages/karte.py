@@ -23,6 +23,7 @@ from geo.app.display import markdown_table, sector_choices, sector_text
 from geo.app.filters import DATA_FIELDS, Filters, describe
 from geo.app.unitlist import DATE_COLUMN, list_bytes, list_name, unit_list
 from geo.app.units import UnitDetails, history_table, search_keys, search_units, unit_details, unit_labels
+from geo.dates import local_today
 from geo.errors import QuartiersmonitorError, StoreConflict
 from geo.outputs import charts, maps
 from geo.register.io import record_observation
@@ -66,7 +67,7 @@ HISTORY_COLUMNS = {
 
 
 def _observation_form(h: _ui.Handle, unit_id: str, current: dict) -> None:
-    today = date.today()
+    today = local_today()
     status_now = current.get("status") if current.get("status") in STATUSES else "vacant"
     if not st.session_state.get(_session.OBSERVATION_SAVE):  # shown, not submitted: the version the user sees
         st.session_state[_session.FORM_VERSION] = h.stamp

@@ -7,13 +7,14 @@ Names of colleagues are personal data: only the role admin sees this page.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from geo.access.accounts import AuditAction, add_account, remove_account
 from geo.access.roles import ROLE_LABELS, Right, Role
 from geo.app.access import ACTION_LABELS, account_table, audit_csv, audit_table
+from geo.dates import local_today
 from geo.errors import QuartiersmonitorError
 from geo.text import file_name
 from pages import _auth, _router, _session, _ui
@@ -77,7 +78,7 @@ c1, c2, c3 = st.columns([2, 3, 2])
 account = c1.selectbox("Konto", names, index=None, placeholder="alle Konten", key="k_audit_account")
 actions = c2.multiselect("Aktion", list(ACTION_LABELS), format_func=ACTION_LABELS.get, placeholder="alle Aktionen",
                          key="k_audit_actions")
-today = date.today()
+today = local_today()
 period = c3.date_input("Zeitraum", value=(today - timedelta(days=30), today), max_value=today, format="DD.MM.YYYY",
                        key="k_audit_period")
 since, until = period if isinstance(period, tuple) and len(period) == 2 else (None, None)

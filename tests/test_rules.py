@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -386,3 +386,29 @@ def test_command_line_table_is_german():
     table = out.getvalue()
     assert "11,8 %" in table and "29.112" in table and "12,5" in table
     assert "11.8%" not in table and "nan" not in table.casefold()
+
+
+# -- today is Leipzig's date ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "day"),
+    [
+        (datetime(2026, 12, 1, 23, 30, tzinfo=UTC), date(2026, 12, 2)),  # winter: UTC+1, already tomorrow in Leipzig
+        (datetime(2026, 6, 30, 22, 15, tzinfo=UTC), date(2026, 7, 1)),  # summer: UTC+2
+        (datetime(2026, 6, 30, 21, 59), date(2026, 6, 30)),  # naive: read as UTC
+        (datetime(2026, 12, 1, 0, 30, tzinfo=timezone(timedelta(hours=-5))), date(2026, 12, 1)),
+    ],
+)
+def test_today_is_the_date_in_leipzig_whatever_the_server_clock_zone(moment, day):
+    assert dates.local_today(moment) == day
+
+
+def test_the_audit_period_ending_today_shows_an_event_just_after_midnight_in_leipzig():
+    """A server clock in UTC is still on yesterday for 1-2 h after midnight in Leipzig."""
+    from geo.app.access import audit_table
+
+    event = pd.DataFrame({"at": [pd.Timestamp("2026-12-01 23:30", tz="UTC")], "account": ["büro"],
+                          "action": ["sign_in"], "detail": [""]})  # fmt: skip
+    today = dates.local_today(datetime(2026, 12, 1, 23, 45, tzinfo=UTC))
+    assert len(audit_table(event, since=today, until=today)) == 1

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from geo import settings
 from geo._files import write_csv
 from geo.access.accounts import AUDIT_COLUMNS, Account, AuditAction, AuditEvent
 from geo.access.roles import ROLE_LABELS, Right, Role, allowed
@@ -29,7 +30,6 @@ from geo.register.store import open_store, reset_demo_store
 
 __all__ = [
     "ACTION_LABELS",
-    "LOCAL_ZONE",
     "Who",
     "account_table",
     "audit_csv",
@@ -53,9 +53,6 @@ ACTION_LABELS: dict[str, str] = {
     AuditAction.BOUNDARIES: "Grenzen",
     AuditAction.STORE: "Register",
 }
-
-#: The time zone audit times are shown in (stored in UTC).
-LOCAL_ZONE = ZoneInfo("Europe/Berlin")
 
 #: The lowest role holding each right (for messages).
 ROLE_OF_RIGHT: dict[Right, Role] = {right: next(r for r in Role if allowed(r, right)) for right in Right}
@@ -115,7 +112,7 @@ def _local(value: datetime | pd.Timestamp) -> datetime:
     moment = pd.Timestamp(value)
     if moment.tzinfo is None:
         moment = moment.tz_localize(UTC)
-    result: datetime = moment.tz_convert(LOCAL_ZONE).to_pydatetime()
+    result: datetime = moment.tz_convert(ZoneInfo(settings.timezone)).to_pydatetime()
     return result
 
 
@@ -146,7 +143,7 @@ def audit_table(
         Columns ``Zeit`` (local time, ``TT.MM.JJJJ HH:MM:SS``), ``Konto``, ``Aktion``, ``Detail``.
     """
     frame = events.loc[:, list(AUDIT_COLUMNS)].copy()
-    times = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(LOCAL_ZONE)
+    times = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(ZoneInfo(settings.timezone))
     keep = pd.Series(True, index=frame.index)
     if account:
         keep &= frame["account"] == account
@@ -154,9 +151,9 @@ def audit_table(
     if wanted:
         keep &= frame["action"].astype(str).isin(wanted)
     if since is not None:
-        keep &= times >= pd.Timestamp(datetime.combine(since, time.min), tz=LOCAL_ZONE)
+        keep &= times >= pd.Timestamp(datetime.combine(since, time.min), tz=ZoneInfo(settings.timezone))
     if until is not None:
-        keep &= times <= pd.Timestamp(datetime.combine(until, time.max), tz=LOCAL_ZONE)
+        keep &= times <= pd.Timestamp(datetime.combine(until, time.max), tz=ZoneInfo(settings.timezone))
     frame, times = frame.loc[keep], times.loc[keep]
     order = times.sort_values(ascending=False, kind="stable").index
     return pd.DataFrame(

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 import pandas as pd
 
-from geo.dates import clamp_date, parse_date
+from geo.dates import clamp_date, local_today, parse_date
 from geo.errors import InputError
 from geo.formats import fmt_date
 from geo.register.history import Register
@@ -119,7 +119,7 @@ class Filters:
 
     def date_at(self, *, today: date | None = None) -> date:
         """The reference date (today when not set)."""
-        return self.at or today or date.today()
+        return self.at or today or local_today()
 
     def period_start(self, *, today: date | None = None) -> date:
         """Start of the new-settlement period (default: one year before the reference date)."""
@@ -182,7 +182,7 @@ class Filters:
         implausible one is replaced by the nearest plausible date, and each
         gives a notice naming the value ignored.
         """
-        today = today or date.today()
+        today = today or local_today()
         filters = cls.from_query_params(params)
         notices: list[str] = []
         changes: dict[str, date | None] = {}

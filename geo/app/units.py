@@ -1,6 +1,7 @@
 """One unit in the app: search, choice labels, details on a date, full history.
 
 * :func:`search_units`, :func:`unit_label` -- finding a unit and naming it in choice lists;
+  :class:`UnitChoices` -- units to pick by searching;
 * :func:`unit_details` -- its details on a date (:class:`UnitDetails`, German
   labels only at display time);
 * :func:`history_table` -- its full history (observations and visits) with German columns;
@@ -14,7 +15,7 @@ personal data, notes, staff names, address notes or free-text sources.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +147,35 @@ def unit_labels(frame: pd.DataFrame, *, public: bool = False) -> dict[str, str]:
     """
     columns = [c for c in LABEL_COLUMNS if c in frame.columns]
     return {str(r["unit_id"]): unit_label(r, public=public) for r in frame[columns].to_dict("records")}
+
+
+@dataclass(frozen=True)
+class UnitChoices:
+    """Units to pick by searching: their labels and search keys, made once per register version.
+
+    A choice box offering every unit sends all their labels to the browser on every run
+    of the page (at 50,000 units most of a second); :meth:`options` offers the units
+    picked so far and the best hits of a search instead. Make it with :meth:`of`.
+    """
+
+    frame: pd.DataFrame
+    labels: dict[str, str]
+    keys: pd.DataFrame
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, *, public: bool = False) -> UnitChoices:
+        """The choices among the rows of ``frame`` (a status frame; ``public``: labels without internal notes)."""
+        rows = frame.reset_index(drop=True)
+        return cls(rows, unit_labels(rows, public=public), search_keys(rows))
+
+    def known(self, ids: Iterable[str]) -> list[str]:
+        """Those of ``ids`` that are still among the choices, in their order."""
+        return [i for i in ids if i in self.labels]
+
+    def options(self, query: str, picked: Sequence[str] = (), *, limit: int = 20) -> list[str]:
+        """``picked`` first, then up to ``limit`` hits of :func:`search_units` for ``query``, the best first."""
+        hits = search_units(self.frame, query, limit=limit, keys=self.keys)["unit_id"].astype(str)
+        return list(dict.fromkeys([*picked, *hits]))
 
 
 #: German label of each field of :class:`UnitDetails` about the unit itself, in display order.

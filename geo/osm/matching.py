@@ -66,6 +66,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo import settings
+from geo.dates import local_today
 from geo.errors import InputError
 from geo.formats import fmt_date, fmt_number, is_missing
 from geo.osm.features import BUSINESS_COLUMNS, OsmTable
@@ -335,7 +336,7 @@ def compare_with_osm(
     name_threshold = settings.osm_name_threshold if name_threshold is None else name_threshold
     if not tolerance_m > 0 or not 0 <= name_threshold <= 100:
         raise InputError("Abstand muss größer als 0 m sein, Namensähnlichkeit zwischen 0 und 100 liegen.")
-    at_ts = pd.Timestamp(at if at is not None else date.today()).normalize()
+    at_ts = pd.Timestamp(at if at is not None else local_today()).normalize()
     units = status_at(register, at_ts.date())
     keep = (units["status"].notna() & (units["status"] != "demolished")).to_numpy()
     keep = keep & (units.geometry.notna() & ~units.geometry.is_empty).to_numpy()

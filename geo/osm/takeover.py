@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo.dates import german_date, implausible_reason
+from geo.dates import german_date, implausible_reason, local_today
 from geo.errors import InputError
 from geo.formats import fmt_date
 from geo.osm.matching import KINDS, _text, osm_unit_id
@@ -219,7 +219,7 @@ def apply_to_register(
         An implausible date (in the future or before ``geo.settings.earliest_date``), a row whose unit is not in the register, an OSM
         feature already taken over, or the same unit twice; nothing is written.
     """
-    today = today or date.today()
+    today = today or local_today()
     reason = implausible_reason(observed_on, today=today)
     if reason is not None:
         raise InputError(f"Datum {german_date(observed_on)} {reason}; bitte das Datum prüfen.")

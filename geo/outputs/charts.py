@@ -25,6 +25,7 @@ import altair as alt
 import pandas as pd
 
 from geo import settings
+from geo.dates import local_today
 from geo.formats import display_text, fmt_date, fmt_int, fmt_pct
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES
 from geo.register.stats import duration_bins, public_rate
@@ -270,7 +271,7 @@ def unit_timeline_chart(
     """A unit's status over time as coloured spans (:meth:`Register.unit_history`, superseded rows left out)."""
     hist = history.loc[~history["superseded"].astype(bool)].sort_values("observed_on")
     start = pd.to_datetime(hist["observed_on"]).reset_index(drop=True)
-    end_default = pd.Timestamp(until) if until is not None else pd.Timestamp.today().normalize()
+    end_default = pd.Timestamp(until) if until is not None else pd.Timestamp(local_today())
     end = start.shift(-1).fillna(max(end_default, start.max() if len(start) else end_default))
     data = pd.DataFrame(
         {

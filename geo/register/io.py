@@ -22,7 +22,7 @@ import pyogrio
 
 from geo import settings
 from geo._files import atomic_output, internal_path, temp_path, write_csv, write_xlsx
-from geo.dates import german_date, implausible_reason
+from geo.dates import german_date, implausible_reason, local_today
 from geo.errors import ImportRejected, InputError, StoreError
 from geo.formats import field_text, is_missing
 from geo.places.areas import assign_areas, official_boundaries
@@ -277,7 +277,7 @@ def _version(internal: bool) -> str:
 
 def _info(register: Register, *, at: date | str | None, internal: bool) -> pd.DataFrame:
     rows = [
-        ("Stichtag", str(at or date.today())),
+        ("Stichtag", str(at or local_today())),
         ("Fassung", _version(internal)),
         ("Einheiten", str(len(register.units))),
         ("Erstellt mit", "Quartiersmonitor"),
@@ -535,7 +535,7 @@ def record_observation(
     """
     from geo.register.model import CONFIDENCE_LABELS, STATUSES
 
-    today = today or date.today()
+    today = today or local_today()
     if status not in STATUSES:
         raise InputError(f"Status '{status}' unbekannt; erlaubt: {', '.join(STATUSES)}.")
     if confidence not in CONFIDENCE_LABELS:

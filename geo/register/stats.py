@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.dates import DAYS_PER_MONTH
+from geo.dates import DAYS_PER_MONTH, local_today
 from geo.errors import InputError
 from geo.formats import fmt_date, fmt_int
 from geo.register.history import STATUS_CODE, History, Register, from_days, to_days
@@ -49,7 +49,7 @@ _BY_COLUMNS = {"quarter": "quarter", "ortsteil": "ortsteil", "street": "street"}
 
 def _day(value: date | str | pd.Timestamp | None) -> int:
     if value is None:
-        value = date.today()
+        value = local_today()
     try:
         return int(to_days(value)[0])
     except (ValueError, TypeError) as exc:

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyogrio
 
 from geo import settings
+from geo.dates import local_today
 from geo.errors import InputError
 from geo.formats import unit_address
 from geo.register.model import STATUS_LABELS, STATUSES, VISIT_OUTCOME_LABELS
@@ -397,7 +398,7 @@ def import_qfield(
     InputError
         The file is no GeoPackage with a visit table.
     """
-    today = today or date.today()
+    today = today or local_today()
     rows, info, name = _read_qfield(gpkg_path)
     register = store.read()
     clean, errors = _check_rows(register, rows, today=today)

@@ -33,7 +33,7 @@ import shapely
 from shapely.geometry import shape
 
 from geo import settings
-from geo.dates import DAYS_PER_MONTH
+from geo.dates import DAYS_PER_MONTH, local_today
 from geo.errors import InputError
 from geo.formats import fmt_date, fmt_number, is_missing, unit_address
 from geo.places.areas import load_quarters
@@ -165,7 +165,7 @@ def _as_rules(rules: Rule | str | Iterable[Rule | str] | None) -> list[Rule]:
 
 def _timestamp(value: date | str | pd.Timestamp | None) -> pd.Timestamp:
     if value is None:
-        return pd.Timestamp(date.today())
+        return pd.Timestamp(local_today())
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

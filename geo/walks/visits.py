@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.dates import DATE_HELP, implausible_reason, parse_date
+from geo.dates import DATE_HELP, implausible_reason, local_today, parse_date
 from geo.errors import InputError
 from geo.formats import unit_address
 from geo.register.history import Register
@@ -310,7 +310,7 @@ def log_visit(
         Unknown unit, outcome or status, bad or future date, missing
         follow-up date; nothing is written.
     """
-    today = today or date.today()
+    today = today or local_today()
     register = store.read(unit_ids=[unit_id])
     raw = {
         "row": 1, "unit_id": unit_id, "visited_on": visited_on, "outcome": outcome, "status_new": status,

@@ -60,6 +60,7 @@ from reportlab.platypus import (
 from shapely.geometry import LineString, Point
 
 from geo import settings
+from geo.dates import local_today
 from geo.formats import display_text, fmt_date, fmt_number
 from geo.outputs import staticmaps as SM
 from geo.register.model import STATUS_COLORS, STATUS_LABELS, STATUSES
@@ -218,7 +219,7 @@ def walk_figure(
     matplotlib.figure.Figure
         The map.
     """
-    at = at or date.today()
+    at = at or local_today()
     with_streets = streets is not None and len(streets) > 0
     fig = Figure(figsize=figsize)
     bottom = 0.004
@@ -435,7 +436,7 @@ def walk_sheet_pdf(
     """
     _register_fonts()
     st = _styles()
-    at = at or date.today()
+    at = at or local_today()
     title = title or f"Begehung am {fmt_date(at)}"
     version = "INTERN – enthält personenbezogene Daten, nicht weitergeben" if internal else "ohne personenbezogene Daten"
 

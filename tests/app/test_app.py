@@ -14,6 +14,7 @@ from geo import settings
 from geo.access.roles import Role
 from geo.app.figures import counts_note, key_figures
 from geo.app.filters import Filters, apply_filters
+from geo.dates import local_today
 from geo.register.store import open_store
 from pages import _router
 from tests.signin import signed_in
@@ -302,7 +303,7 @@ def test_unit_panel_is_light_and_shows_the_timeline_on_request(demo_store):
 def test_data_page_explains_the_number_of_units(demo_store):
     at = app(demo_store, "pages/daten.py")
     register = open_store(demo_store).read()
-    note = counts_note(register, at=date.today())
+    note = counts_note(register, at=local_today())
     assert any(note in c.value for c in at.caption)
 
 

@@ -32,6 +32,7 @@ from geo.app.figures import first_observation, plausible_start
 from geo.app.filters import Filters
 from geo.app.mapdata import compare_map_data, view_map_data
 from geo.app.units import history_table, search_units, unit_details, unit_label
+from geo.dates import local_today
 from geo.errors import InputError
 from geo.formats import display_text, field_text, is_missing
 from geo.osm._synthetic import write_grid_osm
@@ -180,7 +181,7 @@ def test_entwicklung_starts_at_the_plausible_date_and_says_why(trust_store):
     assert sum("<svg" in m.value for m in at.markdown) >= 2  # yearly charts from 1990: a few dozen periods, not 2,026
 
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ import html
 import re
 import shutil
 import time
-from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +23,7 @@ import pytest
 from geo import settings
 from geo.access.roles import Role
 from geo.app.unitlist import unit_list
+from geo.dates import local_today
 from geo.outputs import charts
 from geo.register.stats import status_at
 from geo.register.store import open_store
@@ -150,7 +150,7 @@ def test_a_row_of_the_unit_list_selects_its_unit_and_leaves_the_map_alone(server
         time.sleep(1.5)  # streamlit-folium reports its first state once drawn: one more run, same map
         wait_idle(page)
         mark_map(map_frames(page)[0])
-        table = unit_list(status_at(open_store(store).read(), date.today()))
+        table = unit_list(status_at(open_store(store).read(), local_today()))
         grid = page.locator('[data-testid="stDataFrame"]').first
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()

@@ -27,13 +27,13 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
 
 from geo.app.filters import Filters, apply_filters
+from geo.dates import local_today
 from geo.register import stats
 from geo.register.history import Register
 from geo.register.model import STATUS_LABELS
@@ -110,12 +110,12 @@ def servers(register_url, tmp_path_factory):
 def _status(url: str) -> tuple[Register, pd.DataFrame]:
     """The register in ``url`` and its status frame today."""
     register = open_store(url).read()
-    return register, stats.status_at(register, date.today())
+    return register, stats.status_at(register, local_today())
 
 
 def _vacant(register: Register, **view: str) -> int:
     """„Leerstehend“ of a view today, as Übersicht computes it (leer and vermutlich leer)."""
-    return int(stats.stats(apply_filters(register, Filters(**view), by_status=False), at=date.today())["vacant"].iloc[0])
+    return int(stats.stats(apply_filters(register, Filters(**view), by_status=False), at=local_today())["vacant"].iloc[0])
 
 
 def _metric(page, label: str) -> int:  # noqa: ANN001 - a Playwright page

@@ -25,6 +25,7 @@ from geo.access.roles import Role
 from geo.app.filters import Filters
 from geo.app.unitlist import DATE_COLUMN, LIST_COLUMNS, list_bytes, list_name, unit_list
 from geo.app.units import history_table, search_units
+from geo.dates import local_today
 from geo.outputs import maps
 from geo.places.areas import official_boundaries
 from geo.register.model import PERSONAL_COLUMNS
@@ -291,9 +292,9 @@ def test_a_visit_logged_on_the_visit_page_appears_in_the_history_on_karte(work_s
     visits = history.loc[history["Eintrag"] == "Besuch"]
     assert len(visits) == 1
     assert visits["Besuch"].iloc[0] == "niemand angetroffen"
-    assert visits["Datum"].iloc[0] == date.today().strftime("%d.%m.%Y")
+    assert visits["Datum"].iloc[0] == local_today().strftime("%d.%m.%Y")
     assert visits["Notiz"].iloc[0] == "Frau Beispiel anrufen, 0341 999"
-    assert history["Datum"].iloc[-1] == date.today().strftime("%d.%m.%Y")  # the newest entry last
+    assert history["Datum"].iloc[-1] == local_today().strftime("%d.%m.%Y")  # the newest entry last
 
     # the role Stadt: the visit is there, its free-text note is not
     at = app(work_store, "pages/karte.py", role=Role.CITY)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from geo import settings
 from geo.access.accounts import AuditAction
 from geo.access.roles import Role
+from geo.dates import local_today
 from geo.places.areas import official_boundaries
 from geo.register.store import ChangeSet, GeoPackageStore, open_store
 from pages import _router, _session
@@ -351,7 +351,7 @@ def test_accounts_are_managed_on_their_page_and_the_audit_export_is_audited(stor
     assert "Konto angelegt" in made[name]().decode("utf-8-sig")
     trail = open_store(work).audit(account=NAMES[Role.ADMIN])
     assert trail["action"].iloc[-1] == AuditAction.EXPORT_PERSONAL and "Protokoll" in trail["detail"].iloc[-1]
-    assert trail["at"].iloc[-1].date() <= date.today()
+    assert trail["at"].iloc[-1].date() <= local_today()
 
 
 def test_resetting_the_demo_working_copy_keeps_the_accounts_and_the_audit_trail(tmp_path, monkeypatch):

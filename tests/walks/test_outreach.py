@@ -20,6 +20,7 @@ from shapely.geometry import Point, box
 
 from geo import settings
 from geo.cli import walk as walk_cli
+from geo.dates import local_today
 from geo.errors import InputError
 from geo.osm._synthetic import write_grid_osm
 from geo.register.history import Register
@@ -630,7 +631,7 @@ def test_besuch_page_imports_qfield_and_closes_follow_ups(grid_world, tmp_path):
     shutil.copyfile(source, store_path)
     stops = select_stops(open_store(store_path).read(), picked=["W-0"]).frame
     gpkg = export_qfield(stops, tmp_path / "walk.gpkg")
-    today = date.today()
+    today = local_today()
     fill_visits(gpkg, [("W-0", today.isoformat(), "follow_up", None, None, today.isoformat(), "anrufen")])
     at = page("pages/besuch.py", store_path)
     at.get("file_uploader")[0].set_value(("walk.gpkg", gpkg.read_bytes(), "application/geopackage+sqlite3")).run()

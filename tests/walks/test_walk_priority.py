@@ -19,10 +19,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
+from geo.dates import local_today
 from geo.errors import InputError
 from geo.osm._synthetic import write_grid_osm
 from geo.register.history import Register
 from geo.register.model import VISIT_COLUMNS
+from geo.register.stats import status_at
 from geo.register.store import normalise_visits, open_store
 from geo.walks import outreach
 from geo.walks.network import DEMO_NETWORK_CREDIT, load_walk_graph
@@ -196,13 +198,13 @@ def test_ortsteil_and_street_chosen_on_karte_carry_over_to_begehung(demo_store):
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert at.selectbox(key="f_ortsteil").value == ortsteil
     assert any(f"Gebiet: {ortsteil}" in c.value for c in at.caption)
-    expected = select_stops(register, at=date.today(), rules=["vacant>6m", "new<3m"], area=ortsteil).frame
+    expected = select_stops(register, at=local_today(), rules=["vacant>6m", "new<3m"], area=ortsteil).frame
     assert selected_ids(at) == list(expected["unit_id"]) and len(expected)
     # the street filter narrows the stops to one street of the Ortsteil
     street = register.units.set_index("unit_id").loc[expected["unit_id"].iloc[0], "street"]
     at.selectbox(key="f_street").set_value(street).run()
     assert not at.exception and not at.error
-    on_street = select_stops(register, at=date.today(), rules=["vacant>6m", "new<3m"], area=ortsteil,
+    on_street = select_stops(register, at=local_today(), rules=["vacant>6m", "new<3m"], area=ortsteil,
                              street=street).frame  # fmt: skip
     assert selected_ids(at) == list(on_street["unit_id"]) and len(on_street) < len(expected)
     # and back on Karte the street is still chosen
@@ -274,3 +276,39 @@ def test_a_stop_too_far_for_the_budget_does_not_empty_the_walk(grid):
     assert lang.too_far and not any(d.too_far for d in plan.dropped if d.unit_id != "LANG")
     decisions = set(plan.stops["decision"])
     assert all(", die passen könnten," in t or "allein zu weit" in t or "wie weggelassene" in t for t in decisions)
+
+
+def test_a_unit_is_picked_by_searching_and_stays_picked_over_the_next_search(demo_store):
+    """The walk's extra units: a search offers its best hits (not every unit of the register), a pick is a stop."""
+    at = app(demo_store, query={"quartier": "Leipziger Osten"})
+    at.switch_page("pages/begehung.py").run()
+    register = open_store(demo_store).read()
+    rules = select_stops(register, at=local_today(), rules=["vacant>6m", "new<3m"], area="Leipziger Osten").frame
+    status = status_at(register, local_today())
+    osten = status.loc[(status["quarter"] == "Leipziger Osten") & (status["status"] == "occupied")]
+    extra = osten.loc[~osten["unit_id"].isin(rules["unit_id"])].iloc[0]
+    address = f"{extra['street']} {extra['housenumber']}"
+    assert at.multiselect(key="b_picked").options == []  # nothing offered before a search
+    at.text_input(key="b_pick_query").set_value(address).run()
+    offered = at.multiselect(key="b_picked").options
+    assert 0 < len(offered) <= 20 and offered[0].startswith(f"{extra['unit_id']} – {address}")  # the address first
+    at.multiselect(key="b_picked").select(extra["unit_id"]).run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    assert selected_ids(at).count(extra["unit_id"]) == 1
+    at.text_input(key="b_pick_query").set_value("Eisenbahnstraße").run()
+    assert at.multiselect(key="b_picked").value == [extra["unit_id"]]  # kept while searching for the next
+    assert extra["unit_id"] in selected_ids(at)
+
+
+def test_unit_choices_keep_the_picks_first_and_drop_units_that_are_gone(demo_store):
+    from geo.app.units import UnitChoices
+
+    status = status_at(open_store(demo_store).read(), local_today())
+    choices = UnitChoices.of(status.loc[status["status"] != "demolished"])
+    gone = status.loc[status["status"] == "demolished", "unit_id"].iloc[0]
+    first, second = choices.frame["unit_id"].iloc[:2]
+    assert choices.known([second, gone, "NO-SUCH-UNIT", first]) == [second, first]
+    assert choices.options("", [second]) == [second]  # no search: only the picks
+    found = choices.options(first, [second])
+    assert found == [second, first]  # an id typed in full finds that unit alone, after the picks
+    assert len(choices.options("straße", limit=5)) == 5

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
@@ -11,6 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, NextPageTemplate, PageBreak, Spacer
 
 from geo import settings
+from geo.dates import local_today
 from geo.formats import fmt_date, fmt_int, fmt_pct
 from geo.outputs import staticmaps as SM
 from geo.outputs.report._pdf import _BLUE, _BOLD, _HEAD_BG, _RED, _RULE, _box, _Context, _p, _table
@@ -112,7 +111,7 @@ def _title_page(ctx: _Context, s: dict[str, ParagraphStyle]) -> list[Flowable]:
         ("Vergleichszeitraum", f"{prev.label}: {prev.dates}"),
         ("Stichtag der Bestandszahlen", fmt_date(period.end)),
         ("Datenstand", "–" if ctx.data_date is None else f"letzte Beobachtung vom {fmt_date(ctx.data_date)}"),
-        ("Erstellt am", fmt_date(date.today())),
+        ("Erstellt am", fmt_date(local_today())),
         ("Herausgeber", PUBLISHER.replace(" · ", ", ")),
     ]
     story += [

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.dates import DAYS_PER_MONTH
+from geo.dates import DAYS_PER_MONTH, local_today
 from geo.formats import fmt_date, unit_address
 from geo.outputs import figures as F
 from geo.outputs import staticmaps as SM
@@ -161,7 +161,7 @@ def _info_table(
         ("Quartier(e)", ", ".join(q.label for q in quarters)),
         ("Fassung", _version_text(public, unit_level)),
         ("Datenstand", fmt_date(_data_date(register, period.end))),
-        ("Erstellt am", fmt_date(date.today())),
+        ("Erstellt am", fmt_date(local_today())),
         ("Quelle Einheiten", "Register des Quartiersservice Wirtschaft (Quartiersmonitor)"),
         ("Quelle Grenzen", SM.boundary_credit(quarters[0].boundaries) or "–"),
         ("Herausgeber", PUBLISHER),

@@ -32,6 +32,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo.dates import local_today
 from geo.errors import InputError
 from geo.register.imports.columns import map_columns
 from geo.register.imports.geocode import geocode_rows
@@ -124,7 +125,7 @@ def plan_import(
             f"Unbekannter Fehlermodus '{on_error}'. Erlaubt: 'reject' (alles oder nichts) "
             "oder 'skip' (fehlerhafte Zeilen überspringen)."
         )
-    today = today or date.today()
+    today = today or local_today()
     if as_of is not None and as_of > today:
         raise InputError(
             f"Der Stichtag {as_of:%d.%m.%Y} liegt in der Zukunft (heute: {today:%d.%m.%Y}). "

@@ -11,8 +11,9 @@ Starts the app as ``./dev app`` does (``python -m pages._serve``, headless, on a
    - Streamlit is idle: script state ``notRunning``, connected, no status widget
      (``[data-testid="stStatusWidget"]``, „Running …“), no spinner, no skeleton,
    - every visible map has drawn (the streamlit-folium frame holds a Leaflet container and the
-     legend, and clustered unit layers have placed every unit), every visible Altair chart has drawn (a canvas or SVG of non-zero size), every visible
-     dataframe has its canvas, every visible image has loaded,
+     legend, and clustered unit layers have placed every unit), every visible Vega chart has drawn
+     (a canvas or SVG of non-zero size; the app's own charts are inline SVG and stand with the page),
+     every visible dataframe has its canvas, every visible image has loaded,
 
    all of it continuously for 300 ms; the time reported is when that state began.
 

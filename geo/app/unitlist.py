@@ -23,7 +23,7 @@ from geo.app.filters import NO_STATUS, STATUS_FILTER_LABELS, Filters, as_text, d
 from geo.errors import InputError
 from geo.formats import display_text
 from geo.register.model import USE_CLASS_LABELS, public_frame
-from geo.text import slug, sort_key
+from geo.text import map_unique, slug, sort_key
 
 #: Columns of the list, in display order.
 LIST_COLUMNS: tuple[str, ...] = ("Kennung", "Adresse", "Status", "Status seit", "Betrieb", "Nutzungsart", "Ortsteil")
@@ -75,10 +75,11 @@ def unit_list(frame: pd.DataFrame) -> pd.DataFrame:
             "Kennung": ids,
             "Adresse": address.where(address != "", ids),
             "Ortsteil": text("ortsteil").replace("", settings.unassigned_label),
-            "Status": codes.map(lambda c: STATUS_FILTER_LABELS.get(c, display_text(c))),
-            DATE_COLUMN: [None if pd.isna(d) else d.date() for d in since],
+            "Status": map_unique(codes, lambda u: u.map(lambda c: STATUS_FILTER_LABELS.get(c, display_text(c)))),
+            DATE_COLUMN: since.dt.date.astype(object).where(since.notna(), None),
             "Betrieb": business.astype(object).where(business != "", None),
-            "Nutzungsart": use.map(lambda u: USE_CLASS_LABELS.get(u, u)).astype(object).where(use != "", None),
+            "Nutzungsart": map_unique(use, lambda u: u.map(lambda c: USE_CLASS_LABELS.get(c, c))).astype(object)
+            .where(use != "", None),
         },
         columns=list(LIST_COLUMNS),
     )
@@ -87,7 +88,7 @@ def unit_list(frame: pd.DataFrame) -> pd.DataFrame:
     numbers = as_text(public["housenumber"]) if "housenumber" in public else pd.Series("", index=public.index)
     order = pd.DataFrame(
         {
-            "street": as_text(public["street"]).map(sort_key) if "street" in public else "",
+            "street": map_unique(as_text(public["street"]), lambda u: u.map(sort_key)) if "street" in public else "",
             "number": pd.to_numeric(numbers.str.extract(r"^(\d+)", expand=False), errors="coerce"),
             "house": numbers.str.casefold(),
             "id": out["Kennung"],

@@ -38,7 +38,7 @@ from geo.register.model import (
     public_record,
 )
 from geo.register.model import public_frame as _public_only
-from geo.text import sort_key, street_key
+from geo.text import map_unique, sort_key, street_key
 
 
 def search_keys(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def search_keys(frame: pd.DataFrame) -> pd.DataFrame:
         "street": street_key(street_text),
         "number": numbers,
         "plain": plain.str.casefold(),
-        "sort": street_text.map(sort_key),
+        "sort": map_unique(street_text, lambda u: u.map(sort_key)),  # per row: 0.14 s at 50,000 units
         "num": num,
     }
     return pd.DataFrame({name: col.reset_index(drop=True) for name, col in columns.items()})

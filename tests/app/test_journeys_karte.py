@@ -383,3 +383,16 @@ def test_the_legend_keeps_off_the_map_it_explains(map_data):
     # the compact legend is small
     css = re.search(r"\.qm-legend\.compact\{([^}]*)\}", html).group(1)
     assert "font-size:11px" in css
+
+
+def test_the_list_has_no_date_where_the_status_has_none_and_dates_elsewhere(demo_store):
+    status = status_at(open_store(demo_store).read(), local_today()).reset_index(drop=True)
+    unknown = status["unit_id"].iloc[0]
+    status.loc[0, "since"] = pd.NaT
+    table = unit_list(status)
+    row = table.loc[table["Kennung"] == unknown].iloc[0]
+    assert row[DATE_COLUMN] is None  # not NaT, not "NaT" in an export
+    others = table.loc[table["Kennung"] != unknown, DATE_COLUMN].dropna()
+    assert len(others) and all(type(d) is date for d in others)
+    assert set(table["Status"]) <= {"genutzt", "leer", "vermutlich leer", "Zwischennutzung", "Sanierung/Umbau",
+                                    "entfallen", "unbekannt", "ohne Status"}  # fmt: skip

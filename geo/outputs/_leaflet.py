@@ -25,7 +25,7 @@ from folium.template import Template
 
 from geo import settings
 from geo.formats import display_text
-from geo.outputs._controls import GermanControls
+from geo.outputs._controls import FocusInPlace, GermanControls
 from geo.outputs._render import RawRender, RawText
 from geo.places.attribution import BOUNDARY_LICENCE_URL, OFFICIAL_SOURCE
 from geo.register.model import VACANT_STATUSES
@@ -523,6 +523,7 @@ def new_map(*, height: int | None = None) -> folium.Map:
     )
     m.options["max_zoom"] = MAX_ZOOM  # folium gives max_zoom only to a tile layer it creates itself
     GermanControls().add_to(m)  # "Layers", "Zoom in" -> German tooltips (geo.outputs._controls)
+    FocusInPlace().add_to(m)  # a press on a unit in a half-visible map frame no longer scrolls the page away
     return m
 
 

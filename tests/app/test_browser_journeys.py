@@ -138,17 +138,23 @@ def test_a_bookmark_as_first_request_opens_its_page_and_keeps_its_address(store,
             ctx.close()
 
 
+def _open_karte(ctx, server):  # noqa: ANN001, ANN202
+    """Karte in a new tab of ``ctx``, signed in as admin, its map drawn and its first state reported."""
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server.url + "/karte")
+    wait_idle(page)
+    sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)
+    wait_maps(page)
+    time.sleep(1.5)  # streamlit-folium reports its first state once drawn: one more run, same map
+    wait_idle(page)
+    return page
+
+
 def test_a_row_of_the_unit_list_selects_its_unit_and_leaves_the_map_alone(server, store, browser):
     ctx = offline_context(browser, [], viewport=WIDE)
     try:
-        page = ctx.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(server.url + "/karte")
-        wait_idle(page)
-        sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)
-        wait_maps(page)
-        time.sleep(1.5)  # streamlit-folium reports its first state once drawn: one more run, same map
-        wait_idle(page)
+        page = _open_karte(ctx, server)
         mark_map(map_frames(page)[0])
         table = unit_list(status_at(open_store(store).read(), local_today()))
         grid = page.locator('[data-testid="stDataFrame"]').first
@@ -209,14 +215,7 @@ def _lone_unit(store: Path) -> str:
 def test_a_unit_clicked_on_the_map_tells_its_name_on_hover_and_opens_its_panel(server, store, browser):
     ctx = offline_context(browser, [], viewport=WIDE)
     try:
-        page = ctx.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(server.url + "/karte")
-        wait_idle(page)
-        sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)
-        wait_maps(page)
-        time.sleep(1.5)  # streamlit-folium reports its first state once drawn: one more run, same map
-        wait_idle(page)
+        page = _open_karte(ctx, server)
         unit = _lone_unit(store)
         frame = map_frames(page)[0]
         iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').first

@@ -113,6 +113,7 @@ def open_app(page, server: AppServer) -> None:
     page.goto(server.url + "/anmelden")
     wait_idle(page)
     sign_in(page, NAMES[Role.ADMIN], PASSWORD)
+    wait_idle(page)  # the start page drawn: its figures are read next (a CI run read them half drawn)
 
 
 def goto_page(page, title: str) -> None:
@@ -151,10 +152,23 @@ def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-def metrics(page) -> dict[str, str]:
-    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+#: JavaScript: label and value of every metric, read from each metric's own box in one go.
+METRICS_JS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
+    m.querySelector('[data-testid="stMetricLabel"]')?.innerText ?? '',
+    m.querySelector('[data-testid="stMetricValue"]')?.innerText ?? ''])"""
+
+
+def metrics(page, *, timeout: float = 30.0) -> dict[str, str]:
+    """Label -> value of every metric once the figures stand: two reads 0.3 s apart agree (on a busy machine
+    a page counted as idle before its run had begun, and its figures were read half drawn)."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        now = page.evaluate(METRICS_JS)
+        if now and now == last:
+            return {label.strip(): value.strip() for label, value in now}
+        last = now
+        time.sleep(0.3)
+    raise TimeoutError(f"figures not drawn after {timeout:.0f} s: {last}")
 
 
 def expected_metrics(store: Path, filters: Filters) -> dict[str, str]:

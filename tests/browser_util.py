@@ -296,13 +296,14 @@ def map_frames(page: Any) -> list[Any]:
 #: JavaScript run inside a map frame: what Leaflet drew.
 MAP_STATE_JS = """() => {
     const c = document.querySelector('.leaflet-container');
-    let units = null;
+    let units = null, placed = null;
     if (window.L) {
         for (const v of Object.values(window)) {
-            if (v && window.L.MarkerClusterGroup && v instanceof window.L.MarkerClusterGroup && v.qmRows) {
+            if (v && v instanceof window.L.FeatureGroup && v.qmRows) {  // a MarkerClusterGroup is one, too
                 units = (units || 0) + v.qmRows.length;
-            } else if (v && v instanceof window.L.FeatureGroup && v.qmRows) {
-                units = (units || 0) + v.qmRows.length;
+                // markers held by the layer (in a cluster group: placed in its clusters), and those left to
+                // a layer of their own (a category drawn apart, unclustered)
+                placed = (placed || 0) + v.getLayers().length + v.qmMarkers.filter(m => m === null).length;
             }
         }
     }
@@ -311,6 +312,9 @@ MAP_STATE_JS = """() => {
     return {
         leaflet: !!c,
         units: units,
+        placed: placed,
+        // a cluster group still placing its units in chunks
+        loading: Object.values(window).some(v => v && v.qmLoaded === false && v._map),
         clusters: document.querySelectorAll('.marker-cluster').length,
         interactive: document.querySelectorAll('.leaflet-interactive').length,
         canvases: document.querySelectorAll('.leaflet-container canvas').length,
@@ -349,7 +353,7 @@ def map_state(frame: Any) -> dict[str, Any]:
 
 
 def wait_maps(page: Any, *, timeout: float = 30.0) -> list[dict[str, Any]]:
-    """Wait until every map on the page has drawn Leaflet and its legend; return their states."""
+    """Wait until every map on the page has drawn Leaflet, its legend and every unit; return their states."""
     deadline = time.monotonic() + timeout
     while True:
         handles = page.query_selector_all(MAP_FRAME)
@@ -363,7 +367,7 @@ def wait_maps(page: Any, *, timeout: float = 30.0) -> list[dict[str, Any]]:
                 ready = False
                 break
             states.append(state)
-            ready = ready and state["leaflet"] and state["legend"] is not None
+            ready = ready and state["leaflet"] and state["legend"] is not None and not state["loading"]
         if ready:
             return states
         if time.monotonic() > deadline:

@@ -266,6 +266,7 @@ def test_map_shows_units_and_legend_offline_and_follows_a_filter(server, store, 
 
     assert state["leaflet"]
     assert state["units"] and state["units"] > 0, state
+    assert state["placed"] == state["units"], f"units not placed in their clusters: {state}"
     assert state["clusters"] + state["interactive"] > 0, f"nothing drawn: {state}"
     legend = state["legend"]
     for word in ("Status am", "genutzt", "leer", "Demo-Daten (fiktiv)"):

@@ -14,7 +14,7 @@ import streamlit as st
 
 from geo import formats
 from geo.access.roles import Right
-from geo.app.figures import key_figures, plausible_start
+from geo.app.figures import plausible_start
 from geo.outputs import charts
 from pages import _auth, _charts, _downloads, _filters, _router, _ui
 
@@ -43,7 +43,7 @@ if not len(register.units):
     st.info("Keine Einheiten für diese Auswahl.")
     st.stop()
 
-_ui.metrics(key_figures(register, at=end))
+_ui.metrics(_ui.key_figures(h, view, at=end))
 
 _ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False,
              fit="areas", legend="large")

@@ -6,7 +6,6 @@ import streamlit as st
 
 from geo.access.roles import Right
 from geo.app.display import german_style
-from geo.app.figures import area_table, key_figures
 from geo.app.filters import describe
 from pages import _auth, _downloads, _filters, _router, _ui
 
@@ -33,7 +32,7 @@ if not len(register.units):
     st.stop()
 
 with st.spinner("Kennzahlen werden berechnet …"):
-    figures = key_figures(register, at=at)
+    figures = _ui.key_figures(h, view, at=at)
 _ui.metrics(figures)
 
 left, right = st.columns([1, 1])
@@ -44,7 +43,7 @@ with left:
     _downloads.image_downloads(h, view, "status_map", key="u_map", settlements=False)
 with right:
     st.subheader("Nach Ortsteil")
-    table = area_table(register, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
+    table = _ui.area_table(h, view, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
     number = st.column_config.NumberColumn
     st.dataframe(
         german_style(table, {"Leerstandsquote %": "{:.1f} %"}),

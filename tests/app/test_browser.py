@@ -314,7 +314,7 @@ def test_map_shows_units_and_legend_offline_and_follows_a_filter(server, store, 
     assert disallowed_requests(map_requests) == [], "the map frame asked hosts other than the app and tiles"
     # Leaflet comes from the app's static folder (loaded once, cached), not inline with every map
     vendor = [u for u in map_requests if urlsplit(u).path.startswith("/app/static/vendor/")]
-    assert any(u.endswith("-leaflet.js") for u in vendor), map_requests
+    assert any(u.endswith("-leaflet-bundle.js") for u in vendor), map_requests  # with its plugins, one file
     assert not any(u.startswith("data:text/javascript") for u in map_requests), "Leaflet inlined again"
 
 

@@ -141,7 +141,8 @@ def test_linked_assets_point_only_at_the_static_folder(data, tmp_path):
     html = m.get_root().render()
     assert "data:text/" not in html and assets.disallowed_urls(html) == []
     js, css = assets.asset_links(m)
-    assert len(js) == 3 and len(css) == 3
+    # Leaflet, markercluster and heat as one script (the map frame loads scripts one after the other)
+    assert js == [BASE + assets.bundle_name()] and len(css) == 3
     for url in [*js, *css]:
         assert url.startswith(BASE) and "//" not in url and not url.startswith(("data:", "http:", "https:"))
     assert all(u.endswith(".js") for u in js) and all(u.endswith(".css") for u in css)
@@ -153,9 +154,12 @@ def test_linked_assets_point_only_at_the_static_folder(data, tmp_path):
     from offlinefolium.elements import _res
 
     by_name = {assets.static_name(url): text for url, text in _res.items()}
-    for url in [*js, *css]:
+    for url in css:
         name = url.removeprefix(BASE)
         assert (folder / name).read_text(encoding="utf-8") == by_name[name]
+    bundle = (folder / assets.bundle_name()).read_text(encoding="utf-8")
+    parts = [_res[url] for url in assets.BUNDLED_JS]
+    assert bundle == "\n;\n".join(parts) and "L.markerClusterGroup" in parts[1] and "L.heatLayer" in parts[2]
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     assets.write_static_assets(folder)
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before

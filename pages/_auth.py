@@ -211,6 +211,23 @@ def sign_in_form(*, key: str, then: Callable[[], None] | None = None) -> None:
         st.divider()
         if st.button(OIDC_BUTTON, key=f"{key}_oidc", icon=":material/account_circle:"):
             st.login()
+    _load_table_code()
+
+
+#: Key of the hidden container of :func:`_load_table_code` (Streamlit gives it the class ``st-key-…``).
+PRELOAD_KEY = "qm_preload"
+
+
+def _load_table_code() -> None:
+    """A hidden one-cell table below the sign-in form: a fresh browser loads the table's code while the user types.
+
+    Streamlit's frontend loads the code of an element kind the first time one is shown; the table's is
+    1.5 MB of JavaScript (0.3-0.5 s in a fresh browser), which nearly every page behind the sign-in
+    shows. Nothing of it is visible or read by assistive technology (``display: none``).
+    """
+    st.html(f"<style>.st-key-{PRELOAD_KEY} {{ display: none; }}</style>")
+    with st.container(key=PRELOAD_KEY):
+        st.dataframe({"": [""]}, hide_index=True)
 
 
 def sign_out() -> None:

@@ -14,6 +14,7 @@ from datetime import date
 from itertools import zip_longest
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from geo import dates, formats, settings
@@ -131,9 +132,11 @@ def _search_keys(path: str, stamp: int, key: str, at: date) -> pd.DataFrame:  # 
     return search_keys(_ui._status(path, stamp, key, True, at))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _unit_table(path: str, stamp: int, key: str) -> pd.DataFrame:
-    return unit_list(_ui._status(path, stamp, key, True, Filters.from_key(key).date_at()))
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _unit_table(path: str, stamp: int, key: str) -> tuple[pd.DataFrame, pa.Table]:  # shared and only read
+    # a resource with its Arrow table: a row click no longer unpickles and converts 50,000 rows (0.03 s)
+    table = unit_list(_ui._status(path, stamp, key, True, Filters.from_key(key).date_at()))
+    return table, pa.Table.from_pandas(table, preserve_index=False)
 
 
 LIST_CONFIG = {
@@ -145,10 +148,10 @@ LIST_CONFIG = {
 def unit_list_view(h: _ui.Handle, filters: Filters) -> None:
     """The units of the view as a sortable list; a click on a row selects the unit, as a click on its dot."""
     view = filters.only(*DATA_FIELDS).key()
-    table = _unit_table(h.path, h.stamp, view)
+    table, arrow = _unit_table(h.path, h.stamp, view)
     st.subheader(f"Einheiten in der Auswahl ({formats.fmt_int(len(table))})")
     key = _session.unit_list(view)
-    event = st.dataframe(table, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
+    event = st.dataframe(arrow, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
                          width="stretch", height=380, placeholder="–", column_config=LIST_CONFIG)
     rows = event.selection.rows
     picked = str(table["Kennung"].iloc[rows[0]]) if rows and rows[0] < len(table) else None

@@ -32,5 +32,5 @@ def show(chart: alt.TopLevelMixin, *, width: int = FULL, where: Any = None) -> N
     (``<div>`` on a line of its own, nothing else parsed as Markdown -- a ``$`` or ``*``
     in a business name stays text). Vega's SVG writer has escaped every text in it.
     """
-    (where or st).markdown(f"<div class=\"qm-chart\">\n{_svg(chart.to_json(), width, chart)}\n</div>",
-                           unsafe_allow_html=True)
+    spec = chart.to_json(validate=False, indent=None)  # the cache key; drawing checks it (a third of the time)
+    (where or st).markdown(f"<div class=\"qm-chart\">\n{_svg(spec, width, chart)}\n</div>", unsafe_allow_html=True)

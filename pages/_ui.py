@@ -202,6 +202,26 @@ def area_table(h: Handle, filters: Filters, *, at: date, by: str) -> pd.DataFram
     return _area_table(h.path, h.stamp, filters.key(), at, by)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _longest_vacant(path: str, stamp: int, key: str, at: date, n: int) -> pd.DataFrame:
+    return app_figures.longest_vacant_table(cached_filtered(path, stamp, key, False), at=at, n=n)
+
+
+def longest_vacant(h: Handle, filters: Filters, *, at: date, n: int) -> pd.DataFrame:
+    """Cached :func:`geo.app.figures.longest_vacant_table` of the view (all statuses) on ``at``."""
+    return _longest_vacant(h.path, h.stamp, filters.key(), at, n)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _spells(path: str, stamp: int, key: str, start: date, end: date) -> pd.DataFrame:
+    return app_figures.spells_between(cached_filtered(path, stamp, key, False), start=start, end=end)
+
+
+def spells(h: Handle, filters: Filters, *, start: date, end: date) -> pd.DataFrame:
+    """Cached :func:`geo.app.figures.spells_between` of the view (all statuses)."""
+    return _spells(h.path, h.stamp, filters.key(), start, end)
+
+
 # -- page furniture ------------------------------------------------------------------------
 
 

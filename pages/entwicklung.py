@@ -11,7 +11,7 @@ import streamlit as st
 from geo import dates, formats
 from geo.access.roles import Right
 from geo.app.display import german_style
-from geo.app.figures import events_summary, longest_vacant_table, plausible_start, spells_between
+from geo.app.figures import events_summary, plausible_start
 from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.outputs import charts
@@ -75,7 +75,7 @@ def events_section() -> None:
 def duration_section() -> None:
     st.subheader("Dauer der Leerstände")
     width = st.select_slider("Klassenbreite (Monate)", [3, 6, 12], value=6, key="e_bin")
-    spells = spells_between(register, start=start, end=end)
+    spells = _ui.spells(h, view, start=start, end=end)
     if spells.empty:
         st.info("Keine Leerstände im Zeitraum.")
         return
@@ -88,7 +88,7 @@ def duration_section() -> None:
 def longest_section() -> None:
     st.subheader("Am längsten leer")
     n = st.slider("Anzahl", 5, 50, 15, step=5, key="e_longest_n")
-    table = longest_vacant_table(register, at=end, n=n)
+    table = _ui.longest_vacant(h, view, at=end, n=n)
     st.dataframe(
         german_style(table),
         hide_index=True,

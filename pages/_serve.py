@@ -8,7 +8,8 @@ even show its sign-in form. ``python -m pages._serve [streamlit options]`` (what
 library import -- found by reading their ``import`` statements, so the list never goes
 stale; :data:`NOT_BEFORE_RUNTIME` excepted -- and only then hands over to
 ``streamlit run streamlit_app.py`` in the same process (after one chart drawn, which
-starts the chart renderer's JavaScript engine: :func:`warm_up`). The server answers its health
+starts the chart renderer's JavaScript engine: :func:`warm_up`, and the server's register
+read: :func:`read_register`, handed to the first run by :mod:`pages._warm`). The server answers its health
 check once it is ready to serve a page at full speed; Streamlit's script runner finds
 the modules in ``sys.modules`` and only runs the pages. The imported objects are then
 frozen out of the garbage collector's full passes (:func:`gc.freeze`).
@@ -100,11 +101,33 @@ def warm_up() -> None:
     to_svg(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"), width=100)
 
 
+def read_register() -> str | None:
+    """Read the server's register (``QM_STORE``, else the demo working copy) for the first run (:mod:`pages._warm`).
+
+    Returns a line for the log: what was read, or why not (the page that opens it then reports
+    the problem as before).
+    """
+    from geo.errors import QuartiersmonitorError
+    from geo.formats import fmt_int
+    from geo.register.store import open_store
+    from pages import _warm
+
+    try:
+        store = open_store()
+        stamp = store.version()
+        register = store.read()
+    except (QuartiersmonitorError, OSError) as exc:
+        return f"Register nicht vorab gelesen ({type(exc).__name__}); die erste Seite liest es"
+    _warm.keep(store.target, stamp, register)
+    return f"Register vorab gelesen: {fmt_int(len(register.units))} Einheiten"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Preload, then ``streamlit run streamlit_app.py`` with the options in ``argv`` (default: the command line)."""
     t0 = time.perf_counter()
     done, skipped = preload()
     warm_up()
+    read = read_register()
     # what was imported lives as long as the server: out of the garbage collector's full passes, which
     # otherwise walk all of it again now and then in the middle of a click (measured 60-170 ms each)
     gc.collect()
@@ -113,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
 
     extra = f", {len(skipped)} optionale nicht installiert" if skipped else ""
     took = fmt_number(time.perf_counter() - t0, digits=1)
-    print(f"Quartiersmonitor: {done} Module vorab geladen in {took} s{extra}", file=sys.stderr)
+    print(f"Quartiersmonitor: {done} Module vorab geladen, {read}, in {took} s{extra}", file=sys.stderr)
     from streamlit.web import cli
 
     args = sys.argv[1:] if argv is None else argv

@@ -33,7 +33,7 @@ from geo.places.attribution import credit_markdown
 from geo.register import stats
 from geo.register.history import Register
 from geo.register.store import Store, open_store
-from pages import _session
+from pages import _session, _warm
 
 #: Where the Leaflet assets are written for Streamlit's static serving (``static/`` next to streamlit_app.py).
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
@@ -83,7 +83,8 @@ class Handle:
 
 @st.cache_resource(max_entries=4, show_spinner="Register wird geladen …")
 def _read(path: str, stamp: int) -> Register:
-    return open_store(path).read()
+    kept = _warm.take(path, stamp)  # read before the server answered (pages._serve)
+    return kept if kept is not None else open_store(path).read()
 
 
 def load() -> Handle:

@@ -53,3 +53,36 @@ def test_preload_imports_the_library_but_not_what_needs_a_running_server():
     assert not any(n == "pages._ui" or n.startswith("streamlit_folium") for n in loaded)
     assert result["done"] > 20
     assert "Thread 'MainThread': missing ScriptRunContext" not in out.stderr
+
+
+def test_the_register_read_before_serving_goes_to_the_first_run(tmp_path, monkeypatch):
+    """The server reads its register before it answers; the first page shows it without reading it again."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.formats import fmt_int
+    from geo.register.store import open_store
+    from pages import _warm
+    from tests.app.test_app import _copy_demo
+
+    store = _copy_demo(tmp_path / "served.gpkg")
+    monkeypatch.setenv("QM_STORE", str(store))
+    units = len(open_store(store).read().units)
+    assert _serve.read_register() == f"Register vorab gelesen: {fmt_int(units)} Einheiten"
+    ((_path, _stamp), kept), = _warm._READ.items()
+    assert len(kept.units) == units
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()  # the public start page of the server's register
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Übersicht" and at.metric
+    assert _warm._READ == {}  # handed over to the app's cache, not held twice
+
+
+def test_a_register_that_cannot_be_read_before_serving_is_left_to_the_first_page(tmp_path, monkeypatch):
+    from pages import _warm
+
+    broken = tmp_path / "kaputt.gpkg"
+    broken.write_bytes(b"no GeoPackage")
+    monkeypatch.setenv("QM_STORE", str(broken))
+    line = _serve.read_register()
+    assert line is not None and line.startswith("Register nicht vorab gelesen (") and _warm._READ == {}

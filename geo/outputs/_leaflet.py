@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Figure
 from folium.elements import JSCSSMixin
@@ -73,6 +75,17 @@ def esc(value: Any, *, quote: bool = False) -> str:
     rendered text as a Jinja template) reads ``{{ … }}`` or ``{% … %}`` in user text.
     """
     return html.escape(display_text(value), quote=quote).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def esc_values(values: Any) -> list[str]:
+    """:func:`esc` of every value of a column (a Series or array), made once per distinct value.
+
+    Streets, house numbers and many business names repeat: at 50,000 units the map's rows
+    escaped 200,000 texts one by one. Missing values become an empty string, as with :func:`esc`.
+    """
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    escaped = np.array([esc(v) for v in uniques] + [""], dtype=object)  # code -1 (missing): the last, ""
+    return list(escaped[codes])
 
 
 def _compact_json(value: Any) -> str:

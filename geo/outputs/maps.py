@@ -60,6 +60,7 @@ from geo.outputs._leaflet import (
     add_to_head,
     boundary_attribution_html,
     esc,
+    esc_values,
     map_css,
     new_map,
 )
@@ -245,7 +246,7 @@ def point_set(
     def text(col: str) -> list[str]:
         if col not in frame:
             return [""] * len(frame)
-        return [esc(v) for v in frame[col].astype(object).to_numpy()]
+        return esc_values(frame[col].to_numpy())
 
     street_text = text("street")
     streets = [""] + sorted(set(street_text) - {""})

@@ -358,3 +358,18 @@ def test_before_after_map_is_not_clustered_and_hides_unchanged(reg):
     assert json.dumps(f"Einheiten ({data.units.n - n_unchanged})") in html
     assert "Ebene einschaltbar" in maps.legend_html(data)
     assert "Gruppe" not in maps.legend_html(data)
+
+
+def test_a_column_is_escaped_once_per_distinct_value_as_each_value_alone():
+    import numpy as np
+    import pandas as pd
+
+    from geo.outputs._leaflet import esc, esc_values
+
+    values = ["Café & Bar", "<b>x</b>", "Café & Bar", None, float("nan"), pd.NA, " {{ 7*7 }} ", "", "<b>x</b>", 12]
+    expected = [esc(v) for v in values]
+    assert expected[:3] == ["Café &amp; Bar", "&lt;b&gt;x&lt;/b&gt;", "Café &amp; Bar"] and expected[3:6] == ["", "", ""]
+    assert esc_values(values) == expected
+    assert esc_values(pd.Series(values, dtype=object)) == expected
+    assert esc_values(pd.Series(["a<", None, "a<"], dtype="string")) == ["a&lt;", "", "a&lt;"]
+    assert esc_values(np.array([], dtype=object)) == []

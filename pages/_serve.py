@@ -101,7 +101,7 @@ def warm_up() -> None:
     to_svg(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"), width=100)
 
 
-def read_register() -> str | None:
+def read_register() -> str:
     """Read the server's register (``QM_STORE``, else the demo working copy) for the first run (:mod:`pages._warm`).
 
     Returns a line for the log: what was read, or why not (the page that opens it then reports

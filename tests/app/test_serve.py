@@ -85,4 +85,4 @@ def test_a_register_that_cannot_be_read_before_serving_is_left_to_the_first_page
     broken.write_bytes(b"no GeoPackage")
     monkeypatch.setenv("QM_STORE", str(broken))
     line = _serve.read_register()
-    assert line is not None and line.startswith("Register nicht vorab gelesen (") and _warm._READ == {}
+    assert line.startswith("Register nicht vorab gelesen (") and _warm._READ == {}

@@ -15,7 +15,7 @@ from geo.app.figures import events_summary, plausible_start
 from geo.app.filters import describe
 from geo.errors import QuartiersmonitorError
 from geo.outputs import charts
-from pages import _auth, _charts, _downloads, _filters, _router, _ui
+from pages import _auth, _charts, _downloads, _figures, _filters, _router, _ui
 
 _router.ensure(__file__)
 _auth.require(Right.UNIT_VIEW, title="Entwicklung")
@@ -53,7 +53,7 @@ def rate_section() -> None:
     by = right.radio("Je", ["quarter", "ortsteil"], index=default_by, horizontal=True, key="e_rate_by",
                      format_func={"quarter": "Quartier", "ortsteil": "Ortsteil"}.get)
     with st.spinner("Zeitreihe wird berechnet …"):
-        frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=by)
+        frame = _figures.timeline(h, view, freq=freq, start=start, end=end, by=by)
     _charts.show(charts.vacancy_rate_chart(frame), width=_charts.HALF)
     if note := charts.hidden_rate_note(frame):
         st.caption(note)
@@ -65,7 +65,7 @@ def events_section() -> None:
     st.subheader("Neuansiedlungen und Schließungen")
     _ui.rerun_if_changed(h)  # written meanwhile: the whole page anew
     freq = st.radio("Auflösung", ["year", "quarter"], format_func=FREQS.get, horizontal=True, key="e_events_freq")
-    frame = _ui.timeline(h, view, freq=freq, start=start, end=end, by=None)
+    frame = _figures.timeline(h, view, freq=freq, start=start, end=end, by=None)
     _charts.show(charts.events_chart(frame), width=_charts.HALF)
     st.caption(events_summary(frame))
     _downloads.image_downloads(h, view, "events", key="e_events_img", start=start, end=end, freq=freq)
@@ -75,7 +75,7 @@ def events_section() -> None:
 def duration_section() -> None:
     st.subheader("Dauer der Leerstände")
     width = st.select_slider("Klassenbreite (Monate)", [3, 6, 12], value=6, key="e_bin")
-    spells = _ui.spells(h, view, start=start, end=end)
+    spells = _figures.spells(h, view, start=start, end=end)
     if spells.empty:
         st.info("Keine Leerstände im Zeitraum.")
         return
@@ -88,7 +88,7 @@ def duration_section() -> None:
 def longest_section() -> None:
     st.subheader("Am längsten leer")
     n = st.slider("Anzahl", 5, 50, 15, step=5, key="e_longest_n")
-    table = _ui.longest_vacant(h, view, at=end, n=n)
+    table = _figures.longest_vacant(h, view, at=end, n=n)
     st.dataframe(
         german_style(table),
         hide_index=True,

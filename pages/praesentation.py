@@ -16,7 +16,7 @@ from geo import formats
 from geo.access.roles import Right
 from geo.app.figures import plausible_start
 from geo.outputs import charts
-from pages import _auth, _charts, _downloads, _filters, _router, _ui
+from pages import _auth, _charts, _downloads, _figures, _filters, _router, _ui
 
 _router.ensure(__file__)
 _auth.require(Right.PUBLIC_FIGURES, title="Präsentation")
@@ -43,7 +43,7 @@ if not len(register.units):
     st.info("Keine Einheiten für diese Auswahl.")
     st.stop()
 
-_ui.metrics(_ui.key_figures(h, view, at=end))
+_ui.metrics(_figures.key_figures(h, view, at=end))
 
 _ui.show_map(_ui.map_data(h, view), key="praesentation_karte", basemap="positron", height=620, clickable=False,
              fit="areas", legend="large")
@@ -63,14 +63,14 @@ def development() -> None:
     with left:
         st.subheader("Leerstandsquote")
         by = "ortsteil" if view.quarter else "quarter"
-        rate = _ui.timeline(h, view, freq="year", start=start, end=end, by=by)
+        rate = _figures.timeline(h, view, freq="year", start=start, end=end, by=by)
         _charts.show(charts.vacancy_rate_chart(rate, height=380, presentation=True), width=_charts.PROJECTOR)
         if note := charts.hidden_rate_note(rate):
             st.caption(note)
         _downloads.image_downloads(h, view, "rate", key="p_rate_img", start=start, end=end, freq="year", by=by)
     with right:
         st.subheader("Neuansiedlungen und Schließungen je Jahr")
-        events = _ui.timeline(h, view, freq="year", start=start, end=end, by=None)
+        events = _figures.timeline(h, view, freq="year", start=start, end=end, by=None)
         _charts.show(charts.events_chart(events, height=380, presentation=True), width=_charts.PROJECTOR)
         _downloads.image_downloads(h, view, "events", key="p_events_img", start=start, end=end, freq="year")
 

@@ -7,7 +7,7 @@ import streamlit as st
 from geo.access.roles import Right
 from geo.app.display import german_style
 from geo.app.filters import describe
-from pages import _auth, _downloads, _filters, _router, _ui
+from pages import _auth, _downloads, _figures, _filters, _router, _ui
 
 _router.ensure(__file__)
 _auth.require(Right.PUBLIC_FIGURES, title="Übersicht")
@@ -32,7 +32,7 @@ if not len(register.units):
     st.stop()
 
 with st.spinner("Kennzahlen werden berechnet …"):
-    figures = _ui.key_figures(h, view, at=at)
+    figures = _figures.key_figures(h, view, at=at)
 _ui.metrics(figures)
 
 left, right = st.columns([1, 1])
@@ -43,7 +43,7 @@ with left:
     _downloads.image_downloads(h, view, "status_map", key="u_map", settlements=False)
 with right:
     st.subheader("Nach Ortsteil")
-    table = _ui.area_table(h, view, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
+    table = _figures.area_table(h, view, at=at, by="ortsteil").drop(columns="Median Leerstand (Monate)")
     number = st.column_config.NumberColumn
     st.dataframe(
         german_style(table, {"Leerstandsquote %": "{:.1f} %"}),

@@ -28,7 +28,7 @@ from geo.app import access
 from geo.app.access import Who
 from geo.errors import QuartiersmonitorError
 from geo.register.store import open_store
-from pages import _session
+from pages import _preload, _session
 
 #: Settings of the ``[auth]`` section of ``secrets.toml`` that ``st.login()`` needs.
 OIDC_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
@@ -211,23 +211,7 @@ def sign_in_form(*, key: str, then: Callable[[], None] | None = None) -> None:
         st.divider()
         if st.button(OIDC_BUTTON, key=f"{key}_oidc", icon=":material/account_circle:"):
             st.login()
-    _load_table_code()
-
-
-#: Key of the hidden container of :func:`_load_table_code` (Streamlit gives it the class ``st-key-…``).
-PRELOAD_KEY = "qm_preload"
-
-
-def _load_table_code() -> None:
-    """A hidden one-cell table below the sign-in form: a fresh browser loads the table's code while the user types.
-
-    Streamlit's frontend loads the code of an element kind the first time one is shown; the table's is
-    1.5 MB of JavaScript (0.3-0.5 s in a fresh browser), which nearly every page behind the sign-in
-    shows. Nothing of it is visible or read by assistive technology (``display: none``).
-    """
-    st.html(f"<style>.st-key-{PRELOAD_KEY} {{ display: none; }}</style>")
-    with st.container(key=PRELOAD_KEY):
-        st.dataframe({"": [""]}, hide_index=True)
+    _preload.table_code()  # the table's code, loaded while the user types
 
 
 def sign_out() -> None:

@@ -25,7 +25,7 @@ from geo.access.roles import Role
 from geo.app.figures import key_figures
 from geo.app.filters import Filters, apply_filters
 from geo.register.store import open_store
-from pages import _auth, _router
+from pages import _preload, _router
 from tests.browser_util import (
     ROOT,
     AppServer,
@@ -112,8 +112,8 @@ def open_app(page, server: AppServer) -> None:
     """Open the app, sign in as admin (the start page follows) and wait until it is idle."""
     page.goto(server.url + "/anmelden")
     wait_idle(page)
-    # the table's code is loaded below the form, unseen (pages._auth._load_table_code)
-    table = page.locator(f".st-key-{_auth.PRELOAD_KEY}").get_by_test_id("stDataFrame")
+    # the table's code is loaded below the form, unseen (pages._preload)
+    table = page.locator(f".st-key-{_preload.KEY}").get_by_test_id("stDataFrame")
     table.wait_for(state="attached")
     assert not table.is_visible() and not page.get_by_test_id("stDataFrame").filter(visible=True).count()
     sign_in(page, NAMES[Role.ADMIN], PASSWORD)

@@ -29,7 +29,7 @@ from geo.access.roles import Role
 from geo.dates import local_today
 from geo.places.areas import official_boundaries
 from geo.register.store import ChangeSet, GeoPackageStore, open_store
-from pages import _auth, _router, _session
+from pages import _preload, _router, _session
 from tests.conftest import make_observations, make_units
 from tests.outputs.test_output_trust import OBS_MARKS, UNIT_MARKS, VISIT_MARKS, _observations, _units, leaks
 from tests.signin import NAMES, PASSWORD, account, sign_in_form
@@ -224,7 +224,7 @@ def test_an_address_without_the_right_shows_the_sign_in_not_the_page(server, rol
     if role is None:  # the sign-in form: no table but the hidden one that has the browser load the table's code
         (preload,) = at.dataframe
         assert preload.value.shape == (1, 1) and preload.value.iloc[0, 0] == ""
-        assert f".st-key-{_auth.PRELOAD_KEY} {{ display: none; }}" in " ".join(h.proto.body for h in at.get("html"))
+        assert f".st-key-{_preload.KEY} {{ display: none; }}" in " ".join(h.proto.body for h in at.get("html"))
     else:
         assert not at.dataframe
     if role is None:  # signed in at the same address, the page itself

@@ -54,6 +54,7 @@ def search_keys(frame: pd.DataFrame) -> pd.DataFrame:
 
     ids = as_text(frame["unit_id"])
     street_text = as_text(frame["street"])
+    streets = street_key(street_text)
     numbers = housenumber_key(as_text(frame["housenumber"]))
     plain = ids + " " + street_text + " " + as_text(frame["housenumber"])
     if "business_name" in frame:
@@ -62,9 +63,9 @@ def search_keys(frame: pd.DataFrame) -> pd.DataFrame:
     columns = {
         "id": ids,
         "id_fold": ids.str.casefold(),
-        "street": street_key(street_text),
+        "street": streets,
         "number": numbers,
-        "address": street_key(street_text) + " " + numbers,
+        "address": streets + " " + numbers,
         "plain": plain.str.casefold(),
         "sort": map_unique(street_text, lambda u: u.map(sort_key)),  # per row: 0.14 s at 50,000 units
         "num": num,

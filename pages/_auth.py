@@ -211,7 +211,7 @@ def sign_in_form(*, key: str, then: Callable[[], None] | None = None) -> None:
         st.divider()
         if st.button(OIDC_BUTTON, key=f"{key}_oidc", icon=":material/account_circle:"):
             st.login()
-    _preload.table_code()  # the table's code, loaded while the user types
+    _preload.element_code()  # the pages' element code, loaded while the user types
 
 
 def sign_out() -> None:

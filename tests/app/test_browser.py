@@ -112,10 +112,13 @@ def open_app(page, server: AppServer) -> None:
     """Open the app, sign in as admin (the start page follows) and wait until it is idle."""
     page.goto(server.url + "/anmelden")
     wait_idle(page)
-    # the table's code is loaded below the form, unseen (pages._preload)
-    table = page.locator(f".st-key-{_preload.KEY}").get_by_test_id("stDataFrame")
-    table.wait_for(state="attached")
-    assert not table.is_visible() and not page.get_by_test_id("stDataFrame").filter(visible=True).count()
+    # the code of the pages' elements is loaded below the form, unseen (pages._preload)
+    hidden = page.locator(f".st-key-{_preload.KEY}")
+    for kind in ("stDataFrame", "stSelectbox", "stMultiSelect", "stDateInput", "stRadio", "stCheckbox", "stSlider",
+                 "stButton", "stDownloadButton"):
+        hidden.get_by_test_id(kind).wait_for(state="attached")
+    assert not hidden.is_visible() and not page.get_by_test_id("stDataFrame").filter(visible=True).count()
+    assert not page.get_by_text(_preload.LABEL).filter(visible=True).count()
     sign_in(page, NAMES[Role.ADMIN], PASSWORD)
     wait_idle(page)  # the start page drawn: its figures are read next (a CI run read them half drawn)
 

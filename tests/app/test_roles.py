@@ -220,11 +220,14 @@ def test_an_address_without_the_right_shows_the_sign_in_not_the_page(server, rol
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(m.value for kind in ("info", "error") for m in getattr(at, kind))
     assert "nur nach der Anmeldung" in text if role is None else "braucht die Rolle" in text
-    assert not at.get("download_button") and not at.metric
-    if role is None:  # the sign-in form: no table but the hidden one that has the browser load the table's code
+    assert not [b for b in at.get("download_button") if b.proto.label != _preload.LABEL] and not at.metric
+    if role is None:  # the sign-in form: no table or chooser but the hidden ones that have the browser load their code
         (preload,) = at.dataframe
         assert preload.value.shape == (1, 1) and preload.value.iloc[0, 0] == ""
-        assert f".st-key-{_preload.KEY} {{ display: none; }}" in " ".join(h.proto.body for h in at.get("html"))
+        assert [w.label for w in (*at.selectbox, *at.multiselect, *at.date_input, *at.radio, *at.slider)] == [
+            _preload.LABEL] * 5
+        assert _preload.STYLE == f".st-key-{_preload.KEY} {{ display: none; }}"
+        assert f"<style>{_preload.STYLE}</style>" in " ".join(h.proto.body for h in at.get("html"))
     else:
         assert not at.dataframe
     if role is None:  # signed in at the same address, the page itself

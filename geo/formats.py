@@ -3,8 +3,8 @@
 Bottom-layer module: every place that turns a value into text for people (app
 pages, reports, maps, walk sheets, command line tables, messages) formats it
 here, so a figure reads the same everywhere. Numbers follow the ``de_DE``
-locale via Babel (decimal comma, thousands point: ``1.234,5``; percent with a
-space: ``11,8 %``).
+locale, its symbols from Babel (decimal comma, thousands point: ``1.234,5``; percent
+with a space: ``11,8 %``).
 
 The rule "a missing value never becomes text" lives here too: :func:`is_missing`
 and :func:`display_text` are used wherever a cell becomes text (forms, popups,
@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from babel.core import Locale
-from babel.numbers import NumberPattern, parse_pattern
 
 from geo.dates import DAYS_PER_MONTH, german_date
 
@@ -120,24 +119,33 @@ def unit_address(row: Mapping[str, Any]) -> str:
 # -- numbers ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _parsed(pattern: str) -> tuple[NumberPattern, Locale]:
-    """Babel's parsed ``pattern`` and :data:`LOCALE` (``format_decimal`` parses both on every call)."""
-    return parse_pattern(pattern), Locale.parse(LOCALE)
+#: Rounding steps: ``_STEPS[d]`` is ``10 ** -d``.
+_STEPS = tuple(decimal.Decimal(1).scaleb(-d) for d in range(16))
 
 
-def _format(value: float, pattern: str) -> str:
-    parsed, locale = _parsed(pattern)
-    with decimal.localcontext(_ROUNDING):  # as babel's format_decimal, without parsing pattern and locale each time
-        return str(parsed.apply(value, locale))
+@lru_cache(maxsize=1)
+def _symbols() -> dict[int, str]:
+    """``str.translate`` table from Python's number format to :data:`LOCALE`'s (Babel's CLDR data)."""
+    symbols = Locale.parse(LOCALE).number_symbols["latn"]
+    return str.maketrans({",": symbols["group"], ".": symbols["decimal"], "-": symbols["minusSign"]})
 
 
-@lru_cache(maxsize=64)
-def _pattern(digits: int, *, signed: bool = False, percent: bool = False, grouping: bool = True) -> str:
-    body = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits > 0 else "")
+def _format(value: float, digits: int, *, signed: bool = False, percent: bool = False, grouping: bool = True) -> str:
+    """``value`` rounded half up to ``digits`` places with :data:`LOCALE`'s symbols: ``1.234,5``, ``11,8 %``, ``+3``.
+
+    As Babel's pattern formatting (``#,##0.0``, ``+…;-…``, ``… %`` multiplying by 100; a test
+    compares the two), done with Python's ``decimal`` and ``format``: three times as fast, and
+    the walk planner formats 20,000 numbers at 50,000 units.
+    """
+    number = decimal.Decimal(repr(value))  # the shortest text of the float, as Babel takes it
     if percent:
-        body += " %"  # a plain space, as German typesetting writes "11,8 %"
-    return f"+{body};-{body}" if signed else body
+        number = number.scaleb(2)
+    with decimal.localcontext(_ROUNDING):
+        rounded = number.quantize(_STEPS[digits])
+    text = format(rounded, f"{',' if grouping else ''}.{digits}f").translate(_symbols())
+    if percent:
+        text += " %"  # a plain space, as German typesetting writes "11,8 %"
+    return "+" + text if signed and not rounded.is_signed() else text
 
 
 def fmt_number(value: Any, *, digits: int = 0, unit: str = "", grouping: bool = True) -> str:
@@ -156,7 +164,7 @@ def fmt_number(value: Any, *, digits: int = 0, unit: str = "", grouping: bool = 
     """
     if is_missing(value):
         return MISSING
-    text = _format(float(value), _pattern(digits, grouping=grouping))
+    text = _format(float(value), digits, grouping=grouping)
     return f"{text} {unit}" if unit else text
 
 
@@ -179,14 +187,14 @@ def fmt_pct(value: Any, *, digits: int = 1) -> str:
     """A share as German percentage: ``0.118`` -> ``"11,8 %"``; missing -> ``"–"``."""
     if is_missing(value):
         return MISSING
-    return _format(float(value), _pattern(digits, percent=True))  # "%" multiplies by 100
+    return _format(float(value), digits, percent=True)
 
 
 def fmt_signed(value: Any, *, digits: int = 0, unit: str = "") -> str | None:
     """A change with sign: ``+3``, ``-1,2 Pp.``, ``±0``; missing -> None."""
     if is_missing(value):
         return None
-    text = _format(float(value), _pattern(digits, signed=True))
+    text = _format(float(value), digits, signed=True)
     if text.lstrip("+-").strip("0,.") == "":
         text = "±" + text.lstrip("+-")
     return f"{text} {unit}".strip()

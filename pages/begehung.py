@@ -162,7 +162,7 @@ def planner(graph: Any, credit: str | None) -> None:
     choices = _choices(h.path, h.stamp, filters.quarter, Filters(quarter=filters.quarter).date_at())
     query = st.text_input("Zusätzlich diese Einheiten", key="b_pick_query", placeholder="suchen: Kennung, Adresse, Betrieb")
     st.session_state[_session.WALK_PICKED] = kept = choices.known(st.session_state.get(_session.WALK_PICKED, []))
-    picked = st.multiselect("Gewählt", choices.options(query, kept), format_func=choices.labels.get, key=_session.WALK_PICKED,
+    picked = st.multiselect("Gewählt", choices.options(query, kept), format_func=choices.label, key=_session.WALK_PICKED,
                             placeholder="Treffer der Suche hier wählen …" if query else "erst oben suchen")
     with st.expander("Eigenes Gebiet zeichnen (GeoJSON)"):
         drawn = st.text_area("Polygon als GeoJSON in Längen-/Breitengrad (EPSG:4326), z. B. gezeichnet auf "

@@ -9,6 +9,7 @@ point that used to have its own copy now gives the same answer.
 from __future__ import annotations
 
 import argparse
+import decimal
 import io
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -357,6 +358,27 @@ def test_numbers_with_digits_and_signs():
     assert formats.fmt_signed(0) == "±0" and formats.fmt_signed(-3) == "-3"
     assert formats.fmt_signed(1234) == "+1.234"
     assert formats.fmt_signed(None) is None
+
+
+def test_numbers_read_as_babel_formats_them_for_the_locale():
+    """The fast number formatting gives exactly Babel's text (CLDR de_DE patterns), rounding included."""
+    from babel.numbers import format_decimal, format_percent
+
+    rng = np.random.default_rng(13)
+    values = [0.0, -0.0, 0.5, 1.5, 2.5, -0.5, 2.675, 1.005, 0.125, 0.995, -0.04, 0.0049, 1e15, -1234567.891]
+    values += [*rng.uniform(-1e6, 1e6, 400), *rng.uniform(-1, 1, 400), *np.round(rng.uniform(-100, 100, 400), 3)]
+    with decimal.localcontext(decimal.Context(rounding=decimal.ROUND_HALF_UP)):  # Babel rounds in the context
+        for value in map(float, values):
+            for digits in (0, 1, 2):
+                body = "#,##0" + ("." + "0" * digits if digits else "")
+                assert formats.fmt_number(value, digits=digits) == format_decimal(value, body, locale="de_DE")
+                assert formats.fmt_number(value, digits=digits, grouping=False) == format_decimal(
+                    value, body.replace("#,##", ""), locale="de_DE")
+                assert formats.fmt_pct(value, digits=digits) == format_percent(
+                    value, body + " %", locale="de_DE").replace("\xa0", " ")
+                signed = formats.fmt_signed(value, digits=digits)
+                babel = format_decimal(value, f"+{body};-{body}", locale="de_DE")
+                assert signed == (babel if babel.lstrip("+-").strip("0,.") else "±" + babel.lstrip("+-"))
 
 
 def test_missing_values_never_become_text():

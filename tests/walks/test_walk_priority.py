@@ -301,7 +301,7 @@ def test_a_unit_is_picked_by_searching_and_stays_picked_over_the_next_search(dem
 
 
 def test_unit_choices_keep_the_picks_first_and_drop_units_that_are_gone(demo_store):
-    from geo.app.units import UnitChoices
+    from geo.app.units import UnitChoices, unit_labels
 
     status = status_at(open_store(demo_store).read(), local_today())
     choices = UnitChoices.of(status.loc[status["status"] != "demolished"])
@@ -312,3 +312,7 @@ def test_unit_choices_keep_the_picks_first_and_drop_units_that_are_gone(demo_sto
     found = choices.options(first, [second])
     assert found == [second, first]  # an id typed in full finds that unit alone, after the picks
     assert len(choices.options("straße", limit=5)) == 5
+    # labelled one by one as shown, exactly as all at once
+    rows = choices.frame.iloc[[0, 1, len(choices.frame) - 1]]
+    assert [choices.label(i) for i in rows["unit_id"]] == list(unit_labels(rows).values())
+    assert choices.label(gone) == gone

@@ -22,8 +22,9 @@ Starts the app as ``./dev app`` does (``python -m pages._serve``, headless, on a
      form shown plus „Anmelden“ clicked → page ready (typing excluded: the click comes ``--typing``
      seconds, default 1.5, after the form is shown, as a person's would; meanwhile the browser loads
      the code of the page's elements, ``pages/_preload.py``);
-   - *neuer Tab*: server warm, fresh browser context, the same way;
-   - *Tab im eigenen Browser* (again): server warm, a browser context that has opened every page once
+   - *neuer Tab*: a server in use (every page shown once since its start, so the figures, maps and
+     charts of the default views are made), a fresh browser context, the same way;
+   - *Tab im eigenen Browser* (again): the same server, a browser context that has opened every page once
      before (its cache holds the app's code, as a user's everyday browser does), the page's address
      opened in a new tab of it -- a new Streamlit session, so signed in anew;
    - *warm*: signed in, the page chosen in the menu from another page (median of ``--rounds``).
@@ -411,20 +412,18 @@ def measure_pages(store: Path, pages: list[Page], *, cold: bool, rounds: int, lo
                 out[p.path]["cold_form"] = r.get("form", 0.0) / 1000
                 print(f"  kalt {p.title}: {r['total'] / 1000:.2f} s (Last {load()})", flush=True)
         with app_server(store, logdir) as server:
-            warmup = Session(browser, server)  # reads the register once
-            warmup.open(next(p for p in app_pages() if p.path in public), signed=False)
-            warmup.close()
-            for p in pages:
-                r = fresh_open(p)
-                out[p.path]["tab"] = r["total"] / 1000
-                out[p.path]["tab_form"] = r.get("form", 0.0) / 1000
-                out[p.path]["bytes_tab"] = r["bytes"]
-            # the user's everyday browser: every page opened once before (the browser's cache holds the app's
-            # code), then each page's address in a new tab -- a new Streamlit session, signed in anew
+            # a server in use: every page shown once before (its figures, maps and charts made and cached),
+            # here by the user's everyday browser, whose cache then holds the app's code
             own = Session(browser, server)
             try:
                 for p in pages:
                     own.open(p, signed=signed and p.path not in public)
+                for p in pages:  # a fresh browser
+                    r = fresh_open(p)
+                    out[p.path]["tab"] = r["total"] / 1000
+                    out[p.path]["tab_form"] = r.get("form", 0.0) / 1000
+                    out[p.path]["bytes_tab"] = r["bytes"]
+                # the everyday browser: each page's address in a new tab -- a new Streamlit session, signed in anew
                 for p in pages:
                     tab = own.new_tab()
                     try:

@@ -119,10 +119,6 @@ def unit_address(row: Mapping[str, Any]) -> str:
 # -- numbers ----------------------------------------------------------------------
 
 
-#: Rounding steps: ``_STEPS[d]`` is ``10 ** -d``.
-_STEPS = tuple(decimal.Decimal(1).scaleb(-d) for d in range(16))
-
-
 @lru_cache(maxsize=1)
 def _symbols() -> dict[int, str]:
     """``str.translate`` table from Python's number format to :data:`LOCALE`'s (Babel's CLDR data)."""
@@ -141,7 +137,7 @@ def _format(value: float, digits: int, *, signed: bool = False, percent: bool = 
     if percent:
         number = number.scaleb(2)
     with decimal.localcontext(_ROUNDING):
-        rounded = number.quantize(_STEPS[digits])
+        rounded = number.quantize(decimal.Decimal(1).scaleb(-digits))
     text = format(rounded, f"{',' if grouping else ''}.{digits}f").translate(_symbols())
     if percent:
         text += " %"  # a plain space, as German typesetting writes "11,8 %"

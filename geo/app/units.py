@@ -187,8 +187,8 @@ class UnitChoices:
         """:func:`unit_label` of a unit among the choices (its id when it is not one of them)."""
         if unit_id not in self.positions:
             return unit_id
-        columns = [c for c in LABEL_COLUMNS if c in self.frame.columns]
-        row = self.frame[columns].iloc[self.positions[unit_id]].to_dict()
+        at = self.positions[unit_id]
+        row = {c: self.frame[c].iat[at] for c in LABEL_COLUMNS if c in self.frame.columns}
         return unit_label(row, public=self.public)
 
     def options(self, query: str, picked: Sequence[str] = (), *, limit: int = 20) -> list[str]:

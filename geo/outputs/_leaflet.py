@@ -84,8 +84,24 @@ def esc_values(values: Any) -> list[str]:
     escaped 200,000 texts one by one. Missing values become an empty string, as with :func:`esc`.
     """
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    escaped = np.array([esc(v) for v in uniques] + [""], dtype=object)  # code -1 (missing): the last, ""
+    escaped = np.array([_esc_distinct(v) for v in uniques] + [""], dtype=object)  # code -1 (missing): the last, ""
     return list(escaped[codes])
+
+
+#: The characters :func:`esc` replaces (quotes left as they are).
+_ESCAPED = re.compile(r"[&<>{}]")
+
+
+def _esc_distinct(value: Any) -> str:
+    """:func:`esc` of one value; text without a character to replace is only stripped.
+
+    Most texts of a column (unit ids, names) have none: at 50,000 units the map's four text
+    columns took 0.27 s through :func:`esc`, mostly the calls.
+    """
+    if type(value) is str:
+        text = value.strip()
+        return esc(text) if _ESCAPED.search(text) else text
+    return esc(value)
 
 
 def _compact_json(value: Any) -> str:

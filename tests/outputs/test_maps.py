@@ -366,7 +366,8 @@ def test_a_column_is_escaped_once_per_distinct_value_as_each_value_alone():
 
     from geo.outputs._leaflet import esc, esc_values
 
-    values = ["Café & Bar", "<b>x</b>", "Café & Bar", None, float("nan"), pd.NA, " {{ 7*7 }} ", "", "<b>x</b>", 12]
+    values = ["Café & Bar", "<b>x</b>", "Café & Bar", None, float("nan"), pd.NA, " {{ 7*7 }} ", "", "<b>x</b>", 12,
+              "\u00a0GE-0001\u2003", " plain ", "a}", "{", "x > y", "&amp;", "'quoted\"", "   ", np.float64("nan")]
     expected = [esc(v) for v in values]
     assert expected[:3] == ["Café &amp; Bar", "&lt;b&gt;x&lt;/b&gt;", "Café &amp; Bar"] and expected[3:6] == ["", "", ""]
     assert esc_values(values) == expected

@@ -459,6 +459,48 @@ def measure_pages(store: Path, pages: list[Page], *, cold: bool, rounds: int, lo
     return out
 
 
+#: The reference pages (``bench/floor/``): what a fresh browser needs without the app, the floor under its pages.
+FLOOR = (
+    ("Streamlit allein: eine Überschrift", "heading.py"),
+    ("dazu eine Karte der App mit einer Einheit", "one_map.py"),
+)
+
+
+def measure_floor(store: Path, *, n: int, logdir: Path) -> dict[str, list[float]]:
+    """Seconds a fresh browser needs for each reference page (``n`` times) on a server that showed it once.
+
+    Served as the app is (same options, ``static/`` for Leaflet: the scripts run from a folder of
+    ``logdir`` beside a link to the app's ``static/``), so the figures compare with the column
+    *neuer Tab* of the app's pages.
+    """
+    folder = logdir / "floor"
+    folder.mkdir(exist_ok=True)
+    (ROOT / "static").mkdir(exist_ok=True)
+    if not (folder / "static").exists():
+        (folder / "static").symlink_to(ROOT / "static", target_is_directory=True)
+    out: dict[str, list[float]] = {}
+    with launch_browser() as browser:
+        for label, name in FLOOR:
+            script = folder / name
+            shutil.copyfile(ROOT / "bench" / "floor" / name, script)
+            log = logdir / f"streamlit-floor-{time.time_ns()}.log"
+            with AppServer(store=store, log=log, script=script) as server:
+                times = []
+                for k in range(n + 1):  # the first visit makes the server's first run: not counted
+                    s = Session(browser, server)
+                    try:
+                        s.page.goto(f"{server.url}/")
+                        s.expect("Boden")
+                        ready = s.wait_ready(since_input=False) / 1000
+                    finally:
+                        s.close()
+                    if k:
+                        times.append(ready)
+            out[label] = times
+            print(f"  {label}: {statistics.median(times):.2f} s (Last {load()})", flush=True)
+    return out
+
+
 def _select_option(page: Any, label: str, index: int) -> None:
     """Open the select box called ``label`` and choose the ``index``-th of the options not chosen now."""
     box = page.get_by_role("combobox", name=label, exact=False)
@@ -665,6 +707,8 @@ def main() -> None:
     parser.add_argument("--no-pages", action="store_true", help="skip opening the pages")
     parser.add_argument("--no-controls", action="store_true")
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--floor", type=int, default=5,
+                        help="fresh browsers per reference page (bench/floor/; 0: none)")
     parser.add_argument("--typing", type=float, default=TYPING_S,
                         help="seconds from the sign-in form shown to the click on „Anmelden“")
     args, _ = parser.parse_known_args()  # ./dev bench passes its arguments to every benchmark
@@ -688,6 +732,14 @@ def main() -> None:
             elif name == "large":
                 source = large_store(args.large_store, args.units, tmp)
                 registers[f"{args.units:,}".replace(",", ".")] = prepare_store(source, tmp / "large.gpkg")
+        if args.floor and registers:
+            print(f"\n== Boden: Referenzseiten ohne die App (bench/floor/), frischer Browser, Last {load()}",
+                  flush=True)
+            floor = measure_floor(next(iter(registers.values())), n=args.floor, logdir=tmp)
+            table(f"Referenzseite öffnen bis bereit, Sekunden (frischer Browser, {args.floor}-mal; Last {load()})",
+                  ["Referenzseite", "Median", "min", "max"],
+                  [[label, f"{statistics.median(v):.2f}", f"{min(v):.2f}", f"{max(v):.2f}"]
+                   for label, v in floor.items()])
         for label, store in registers.items():
             target = TARGET_DEMO_S if label == "Demo" else TARGET_LARGE_S
             print(f"\n== Register {label} ({store.stat().st_size / 1e6:.1f} MB), Last {load()}", flush=True)

@@ -100,7 +100,8 @@ class AppServer:
     Started as ``./dev app`` starts it (``python -m pages._serve``: the app's libraries imported,
     then ``streamlit run streamlit_app.py``). The server's output goes to ``log``; ``args`` are added
     to ``streamlit run``
-    (e.g. ``["--secrets.files", PATH]``).
+    (e.g. ``["--secrets.files", PATH]``). ``script``: another Streamlit script, run plainly with
+    ``streamlit run`` and the same options (the benchmark's reference pages, ``bench/floor/``).
     """
 
     store: Path
@@ -109,6 +110,7 @@ class AppServer:
     proc: subprocess.Popen | None = None
     env: dict[str, str] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
+    script: Path | None = None
 
     @property
     def url(self) -> str:
@@ -117,10 +119,12 @@ class AppServer:
     def start(self, *, timeout: float = 60.0) -> AppServer:
         env = {**os.environ, "QM_STORE": str(self.store), **self.env}
         env.pop("STREAMLIT_SERVER_PORT", None)
+        # as ./dev app: the app's modules imported, then ``streamlit run streamlit_app.py``
+        run = ["pages._serve"] if self.script is None else ["streamlit", "run", str(self.script)]
         cmd = [
             sys.executable,
             "-m",
-            "pages._serve",  # as ./dev app: the app's modules imported, then ``streamlit run streamlit_app.py``
+            *run,
             "--server.headless",
             "true",
             "--server.port",

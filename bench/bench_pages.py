@@ -5,6 +5,11 @@ Starts the app as ``./dev app`` does (``python -m pages._serve``, headless, on a
 50,000 units (``bench/bench_app.build_store``), drives Debian's Chromium with Playwright
 (``tests/browser_util.launch_browser``, the browser kept offline) and measures:
 
+0. **the floor** (``--floor N``, before the registers): two reference pages without the app
+   (``bench/floor/``: a heading; a heading and one map of the app's kind with one unit), each opened
+   in N fresh browsers on a server that showed it once -- what Streamlit's frontend and the map frame
+   take before anything of the app; compare with *neuer Tab*.
+
 1. **opening each page**, from the navigation to *page ready*:
 
    - the page's main heading is shown (and no sign-in form),
@@ -46,7 +51,7 @@ Targets (issue 13, on a 2-core machine): every page under 2 s on the demo regist
 at 50,000 units; controls that do not change the map under 300 ms at the 95th percentile.
 
 Run: ``.venv/bin/python bench/bench_pages.py [--registers demo,large] [--units 50000]
-[--large-store PATH] [--repeat 20] [--rounds 3] [--pages karte,bericht] [--no-cold]``.
+[--large-store PATH] [--repeat 20] [--rounds 3] [--pages karte,bericht] [--no-cold] [--floor 5]``.
 """
 
 from __future__ import annotations

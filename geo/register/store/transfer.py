@@ -112,12 +112,13 @@ def _write_to_server(dst: PostgisStore, changes: ChangeSet) -> None:
     """Create the register when the database (schema) has none, and write the copy (refused when not empty)."""
     created = not dst.exists()
     dst.check(create=True)
+    written = False
     try:
         dst.write(changes)
-    except BaseException:
-        if created:
+        written = True
+    finally:
+        if created and not written:  # a failed copy (or an interrupt) leaves no empty register behind
             dst.remove_if_empty()
-        raise
 
 
 def _write_to_file(path: Path, changes: ChangeSet, *, replace: bool) -> GeoPackageStore:

@@ -307,6 +307,24 @@ def test_copy_to_postgis_and_back_keeps_every_figure_and_id(postgis_url, tmp_pat
     assert two.write(ChangeSet(observations=_obs(one.read().units["unit_id"].iloc[0], "Danach"))).obs_ids == [5]
 
 
+def test_a_failed_copy_leaves_no_register_on_the_server(postgis_url, tmp_path, monkeypatch):
+    csv = tmp_path / "liste.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    source = _rich_register(tmp_path / "register.gpkg", csv)
+    assert not PostgisStore(postgis_url).exists()
+
+    def broken(self, changes, **_):
+        raise StoreError("Verbindung verloren")
+
+    monkeypatch.setattr(PostgisStore, "write", broken)
+    with pytest.raises(StoreError, match="Verbindung verloren"):
+        copy_store(source, postgis_url)
+    assert not PostgisStore(postgis_url).exists()  # the register made for the copy is gone again
+    monkeypatch.undo()
+    copy_store(source, postgis_url)  # and the target takes a copy as if nothing had happened
+    assert len(open_store(postgis_url).read().observations) == 4
+
+
 def test_copy_refuses_a_target_that_holds_a_register(postgis_url, tmp_path, capsys):
     csv = tmp_path / "liste.csv"
     csv.write_text(CSV, encoding="utf-8")

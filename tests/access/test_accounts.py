@@ -302,7 +302,9 @@ def test_cli_users_add_list_remove(store, monkeypatch, capsys):
     assert code == 0 and "entfernt" in out and store.account("mm") is None
 
 
-def test_cli_users_without_a_store_works_on_the_demo_working_copy_and_says_so(monkeypatch, capsys):
+def test_cli_users_without_a_store_works_on_the_demo_working_copy_and_says_so(tmp_path, monkeypatch, capsys):
+    # a fresh user folder: other tests sign in with accounts put into the session's demo working copy
+    monkeypatch.setenv("QM_DATA_DIR", str(tmp_path / "userdata"))
     code, out, err = _run_cli(["users", "list"], monkeypatch, capsys)
     assert code == 0 and err.startswith("Hinweis: Demo-Register (fiktiv)") and "Keine Konten in" in out
 

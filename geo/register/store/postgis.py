@@ -28,7 +28,6 @@ Reading takes one snapshot (``REPEATABLE READ``) and moves units and observation
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,13 +41,19 @@ from geo.register.model import LOCATION_CHECK_COLUMNS
 from geo.register.store import _pg_frames, _rows
 from geo.register.store._access import PostgisAccess, copy_postgres
 from geo.register.store._pg import HAS_TABLE, connect, copy_in, mask_url, pg_error
+from geo.register.store._pg_schema import (
+    SCHEMA_LOCK,
+    drop_tables,
+    migrate,
+    prepare_empty,
+    schema_name,
+    schema_version,
+)
 from geo.register.store._schema import (
-    MIGRATIONS,
     RESERVED_META,
     SCHEMA_VERSION,
     WRITER_SETTING,
     check_change_counter,
-    check_schema_version,
 )
 from geo.register.store._sqlite import now_iso, records
 from geo.register.store.base import (
@@ -62,22 +67,6 @@ from geo.register.store.base import (
 if TYPE_CHECKING:
     import psycopg
 
-#: Key of the advisory lock that makes creating and upgrading the schema one at a time.
-_SCHEMA_LOCK = 0x514D_5343  # "QMSC"
-
-
-def _created(kind: str) -> tuple[str, ...]:
-    """The tables (``TABLE``) or functions (``FUNCTION``) the PostgreSQL steps create, in order."""
-    pattern = re.compile(rf"CREATE (?:OR REPLACE )?{kind} (?:IF NOT EXISTS )?(\w+)")
-    found = (m.group(1) for step in MIGRATIONS for st in step.statements("postgres") for m in pattern.finditer(st))
-    return tuple(dict.fromkeys(found))
-
-
-#: Tables of the register (from the steps); a schema holding one of them without ``qm_meta`` is not
-#: made a store, and an empty register just created is removed by dropping them.
-_TABLES = _created("TABLE")
-#: Functions the steps create (trigger functions), dropped with the tables.
-_FUNCTIONS = _created("FUNCTION")
 #: Deadlocks (another program holding rows a write needs) and serialisation failures are retried.
 _WRITE_TRIES = 3
 
@@ -162,11 +151,11 @@ class PostgisStore(PostgisAccess):
         con = self._connect()
         version = None
         try:
-            version = self._schema_version(con)
+            version = schema_version(con, self.location)
             if version is None and not create:
                 raise StoreError(
                     f"{self.location} enthält kein Register des Quartiersmonitors (Tabelle qm_meta fehlt im "
-                    f"Schema {self._schema(con)}). Anlegen mit 'python -m geo import DATEI --store URL' oder "
+                    f"Schema {schema_name(con)}). Anlegen mit 'python -m geo import DATEI --store URL' oder "
                     "'python -m geo store copy register.gpkg URL'."
                 )
             if version is None or version < SCHEMA_VERSION:
@@ -209,7 +198,7 @@ class PostgisStore(PostgisAccess):
         con = self._connect()
         try:
             with con.transaction():
-                con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                con.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 if con.execute(HAS_TABLE, ("qm_meta",)).fetchone() != (True,):
                     return
                 used = con.execute(
@@ -218,84 +207,24 @@ class PostgisStore(PostgisAccess):
                 ).fetchone()
                 if used == (True,):
                     return
-                con.execute(f"DROP TABLE IF EXISTS {', '.join(reversed(_TABLES))} CASCADE")
-                con.execute(f"DROP FUNCTION IF EXISTS {', '.join(f + '()' for f in _FUNCTIONS)}")
+                drop_tables(con)
         except psycopg.Error as exc:
             raise self._error(exc, writing=True) from None
         finally:
             self._release(con)
 
-    @staticmethod
-    def _schema(con: psycopg.Connection[Any]) -> str:
-        row = con.execute("SELECT current_schema()").fetchone()
-        return str(row[0]) if row and row[0] else "(keins: search_path prüfen)"
-
-    def _schema_version(self, con: psycopg.Connection[Any]) -> int | None:
-        """The store's schema version; ``None`` when the schema has no register."""
-        row = con.execute(HAS_TABLE, ("qm_meta",)).fetchone()
-        if not row or not row[0]:
-            return None
-        found = con.execute("SELECT value FROM qm_meta WHERE key = 'schema_version'").fetchone()
-        if found is None:
-            raise StoreError(
-                f"{self.location}: die Tabelle qm_meta gehört nicht zu einem Register des Quartiersmonitors "
-                "(kein Eintrag schema_version). Ein anderes Schema oder eine andere Datenbank wählen."
-            )
-        return check_schema_version(found[0], self.location)
-
     def _upgrade(self, con: psycopg.Connection[Any]) -> None:
         """Create the register or apply the steps it lacks, in one transaction (one process at a time)."""
         with con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            version = self._schema_version(con)  # again, under the lock
+            con.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            version = schema_version(con, self.location)  # again, under the lock
             if version is None:
-                self._prepare_empty(con)
+                prepare_empty(con, self.location)
                 version = 0
             if version < SCHEMA_VERSION:
-                self._migrate(con, version)
+                migrate(con, version)
             if version == 0:
                 con.execute("INSERT INTO qm_meta (key, value) VALUES ('created_at', %s)", (now_iso(),))
-
-    def _prepare_empty(self, con: psycopg.Connection[Any]) -> None:
-        """Before creating a register: PostGIS there, no foreign table of the same name in the way."""
-        import psycopg
-
-        if con.execute("SELECT to_regtype('geometry') IS NULL").fetchone() == (True,):
-            try:
-                with con.transaction():
-                    con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            except psycopg.Error as exc:
-                raise StoreError(
-                    f"In {self.location} fehlt die Erweiterung PostGIS, und sie lässt sich nicht einrichten "
-                    f"({exc.diag.message_primary or exc}). Die Datenbankverwaltung richtet sie ein: "
-                    "'CREATE EXTENSION postgis;' (Debian: Paket postgresql-15-postgis-3)."
-                ) from None
-        taken = [t for t in _TABLES if con.execute(HAS_TABLE, (t,)).fetchone() == (True,)]
-        if taken:
-            raise StoreError(
-                f"Im Schema {self._schema(con)} von {self.location} gibt es schon Tabellen namens "
-                f"{', '.join(taken)}, aber kein Register; dort wird keins angelegt. Eine leere Datenbank oder "
-                "ein eigenes Schema nehmen (URL mit ?options=-csearch_path%3Dregister,public)."
-            )
-
-    @staticmethod
-    def _migrate(con: psycopg.Connection[Any], version: int) -> None:
-        """Apply the steps after ``version`` and record them and the new version (caller's transaction)."""
-        for step in MIGRATIONS[version:]:
-            for statement in step.statements("postgres"):
-                con.execute(statement)  # our own statements, no parameters
-        applied_at = now_iso()
-        with con.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO qm_migrations (version, applied_at) VALUES (%s, %s)"
-                " ON CONFLICT (version) DO UPDATE SET applied_at = excluded.applied_at",
-                [(number, applied_at) for number in range(version + 1, SCHEMA_VERSION + 1)],
-            )
-        con.execute(
-            "INSERT INTO qm_meta (key, value) VALUES ('schema_version', %s)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (str(SCHEMA_VERSION),),
-        )
 
     # -- small reads ---------------------------------------------------------------
     def _version(self, con: psycopg.Connection[Any]) -> int:
@@ -479,14 +408,14 @@ class PostgisStore(PostgisAccess):
 
     def _upgraded(self, con: psycopg.Connection[Any]) -> None:
         """Inside a write transaction: a register of an older schema version receives the steps it lacks."""
-        schema = self._schema_version(con)
+        schema = schema_version(con, self.location)
         if schema is None:
             raise StoreError(f"{self.location} enthält kein Register des Quartiersmonitors (Tabelle qm_meta fehlt).")
         if schema < SCHEMA_VERSION:
-            con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            schema = self._schema_version(con) or 0  # again, under the lock
+            con.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            schema = schema_version(con, self.location) or 0  # again, under the lock
             if schema < SCHEMA_VERSION:
-                self._migrate(con, schema)
+                migrate(con, schema)
 
     def _prepare(self, con: psycopg.Connection[Any], changes: ChangeSet, expected_version: int | None) -> int:
         """Inside the write transaction: upgrade, lock the counter, check the version; refuse imports into a demo.

@@ -95,8 +95,8 @@ _ESCAPED = re.compile(r"[&<>{}]")
 def _esc_distinct(value: Any) -> str:
     """:func:`esc` of one value; text without a character to replace is only stripped.
 
-    Most texts of a column (unit ids, names) have none: at 50,000 units the map's four text
-    columns took 0.27 s through :func:`esc`, mostly the calls.
+    Most texts of a column (unit ids, names) have none: at 50,000 units this saves 0.03–0.06 s
+    of a 0.3 s map view.
     """
     if type(value) is str:
         text = value.strip()

@@ -356,14 +356,19 @@ def map_state(frame: Any) -> dict[str, Any]:
     return frame.evaluate(MAP_STATE_JS)
 
 
-def wait_maps(page: Any, *, timeout: float = 30.0) -> list[dict[str, Any]]:
-    """Wait until every map on the page has drawn Leaflet, its legend and every unit; return their states."""
+def wait_maps(page: Any, *, count: int | None = None, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Wait until every map on the page has drawn Leaflet, its legend and every unit; return their states.
+
+    ``count``: the number of maps the page shows -- waited for too (Streamlit adds a map's frame after
+    the run has ended once its component code is loaded; without ``count`` a page whose frame is not
+    there yet counts as a page without maps).
+    """
     deadline = time.monotonic() + timeout
     while True:
         handles = page.query_selector_all(MAP_FRAME)
         frames = map_frames(page)
         states: list[dict[str, Any]] = []
-        ready = len(frames) == len(handles)
+        ready = len(frames) == len(handles) and (count is None or len(handles) == count)
         for frame in frames:
             try:
                 state = map_state(frame)

@@ -244,7 +244,7 @@ def test_bookmark_opens_the_full_app_on_a_fresh_server(store, browser, tmp_path)
             page.goto(fresh.url + "/karte?quartier=Gr%C3%BCnau")
             wait_idle(page)
             assert sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)  # Karte: behind a role
-            wait_maps(page)
+            wait_maps(page, count=1)
             nav = nav_sections(page)
             width = page.evaluate(
                 "() => getComputedStyle(document.querySelector('[data-testid=\"stMainBlockContainer\"]')).maxWidth"
@@ -268,7 +268,7 @@ def test_map_shows_units_and_legend_offline_and_follows_a_filter(server, store, 
     page.on("request", lambda r: map_requests.append(r.url) if _in_map_frame(r) else None)
     open_app(page, server)
     goto_page(page, "Karte")
-    (state,) = wait_maps(page)
+    (state,) = wait_maps(page, count=1)
     no_exceptions(page, errors, "Karte")
 
     assert state["leaflet"]
@@ -391,7 +391,7 @@ def test_three_sessions_at_once_see_the_same_map_and_figures(server, store, brow
         for page in pages:
             wait_idle(page)
             sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)
-            (state,) = wait_maps(page)
+            (state,) = wait_maps(page, count=1)
             states.append((state["units"], legend_total(state["legend"])))
         assert states == [(expected_units, expected_units)] * 3, states
     finally:

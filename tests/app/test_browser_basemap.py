@@ -45,7 +45,7 @@ def test_karte_without_base_map_draws_its_units_without_errors(tmp_path):
             page.goto(server.url + "/karte?karte=none")
             wait_idle(page)
             assert sign_in_if_asked(page, NAMES[Role.CITY], PASSWORD)
-            states = wait_maps(page)
+            states = wait_maps(page, count=1)
         finally:
             ctx.close()
     assert states, "no map on the page"

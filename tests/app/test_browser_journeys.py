@@ -115,7 +115,7 @@ def test_a_bookmark_as_first_request_opens_its_page_and_keeps_its_address(store,
             page.goto(fresh.url + "/karte?quartier=Gr%C3%BCnau")  # the server's very first request
             wait_idle(page)
             assert sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)  # at the bookmark's address
-            wait_maps(page)
+            wait_maps(page, count=1)
             time.sleep(0.5)  # the notice, when sent, comes with the first run
             assert page.locator("h1").first.inner_text().strip() == "Karte"
             assert not _page_not_found(page), "Streamlit showed 'Page not found' over the bookmarked page"
@@ -145,7 +145,7 @@ def _open_karte(ctx, server):  # noqa: ANN001, ANN202
     page.goto(server.url + "/karte")
     wait_idle(page)
     sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)
-    wait_maps(page)
+    wait_maps(page, count=1)
     time.sleep(1.5)  # streamlit-folium reports its first state once drawn: one more run, same map
     wait_idle(page)
     return page
@@ -252,7 +252,7 @@ def test_maps_carry_place_names_and_the_legend_covers_nothing_they_show(server, 
         page.goto(server.url + path)
         wait_idle(page)
         sign_in_if_asked(page, NAMES[Role.ADMIN], PASSWORD)  # Karte: behind a role
-        wait_maps(page)
+        wait_maps(page, count=1)
         time.sleep(1.0)  # labels are placed after the last zoom and re-clustering
         layout = map_frames(page)[0].evaluate(MAP_LAYOUT_JS)
     finally:
